@@ -1,0 +1,162 @@
+"""Check every sentence of a generated answer against the passages it cites.
+
+A sentence survives when the content words it states (stemmed, stop words aside) are found in
+the passages it cites and every number in it is there too; a sentence supported by another
+retrieved passage has its citation repaired; anything else is dropped. What survives is
+renumbered so markers run [1], [2], … in order of first use.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from functools import lru_cache
+
+import Stemmer
+
+from rag.chunking import sentence_spans
+from rag.index import STOP_WORDS
+
+_MARKER = re.compile(r"\[(\d+(?:\s*[,;]\s*\d+)*)\]")
+_MARKER_RUN = re.compile(r"\s*(?:\[\d+(?:\s*[,;]\s*\d+)*\]\s*)+")
+_WORD = re.compile(r"[^\W_]+(?:['’][^\W_]+)*", re.UNICODE)
+_NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
+# Words that say how something is reported rather than what: they need no support.
+_FRAMING = frozenset(
+    """according article articles passage passages text report reports reported says said say
+    stated states state notes noted mentions mentioned mention describes described also however
+    additionally furthermore moreover overall therefore thus""".split()
+)
+
+
+@lru_cache(maxsize=1)
+def _stemmer() -> Stemmer.Stemmer:
+    return Stemmer.Stemmer("english")
+
+
+def content_words(text: str) -> set[str]:
+    words = []
+    for word in _WORD.findall(text.lower()):
+        word = re.sub(r"['’]s$", "", word)
+        if word not in STOP_WORDS and word not in _FRAMING and len(word) > 1:
+            words.append(word)
+    return set(_stemmer().stemWords(words))
+
+
+def numbers(text: str) -> set[str]:
+    return {match.replace(",", "") for match in _NUMBER.findall(text)}
+
+
+def split_sentences(text: str) -> list[str]:
+    return [text[start:end] for start, end in sentence_spans(text)]
+
+
+def markers_in(sentence: str) -> list[int]:
+    found: list[int] = []
+    for group in _MARKER.findall(sentence):
+        for number in re.split(r"\s*[,;]\s*", group):
+            if int(number) not in found:
+                found.append(int(number))
+    return found
+
+
+def strip_markers(sentence: str) -> str:
+    return _MARKER_RUN.sub(" ", sentence).strip()
+
+
+def _flat(text: str) -> str:
+    text = re.sub(r"['’]s\b", "", text.replace(".", "")).lower()
+    return " " + " ".join(_WORD.findall(text)) + " "
+
+
+def names(text: str) -> list[str]:
+    """Runs of capitalised words ("NATO Secretary General Hegses"): the names a sentence states.
+
+    A sentence's first word counts only inside a longer run or as an acronym, since any
+    sentence starts with a capital.
+    """
+    runs: list[list[str]] = [[]]
+    for position, word in enumerate(_WORD.findall(text.replace(".", ""))):
+        capital = word[0].isupper() and word.lower() not in STOP_WORDS
+        if capital:
+            runs[-1].append(word)
+        elif runs[-1]:
+            runs.append([])
+        if position == 0 and capital:
+            runs[-1].append("\0")  # marks a run that starts the sentence
+    found = []
+    for run in runs:
+        words = [w for w in run if w != "\0"]
+        opener_only = "\0" in run and len(words) == 1 and not (words[0].isupper() and len(words[0]) > 1)
+        if words and not opener_only:
+            found.append(" ".join(words))
+    return found
+
+
+def support(sentence: str, passage: str) -> float:
+    """Share of the sentence's content words found in the passage.
+
+    0 when the sentence states a number or a name the passage does not have: those are the
+    facts a small model most often invents.
+    """
+    claimed = content_words(sentence)
+    if not claimed:
+        return 0.0
+    if not numbers(sentence) <= numbers(passage):
+        return 0.0
+    flat = _flat(passage)
+    if any(_flat(name) not in flat for name in names(sentence)):
+        return 0.0
+    return len(claimed & content_words(passage)) / len(claimed)
+
+
+@dataclass
+class CheckedAnswer:
+    text: str  # surviving sentences with markers renumbered 1..n
+    cited: list[int]  # indexes into the passages, in marker order ([1] is cited[0])
+    dropped: list[str] = field(default_factory=list)
+    repaired: int = 0
+
+
+def check_answer(
+    answer: str, passages: Sequence[str], min_support: float = 0.6
+) -> CheckedAnswer:
+    """Keep only sentences the passages support; `passages[i]` is marker [i + 1]."""
+    kept: list[tuple[str, list[int]]] = []
+    dropped: list[str] = []
+    repaired = 0
+    for sentence in split_sentences(answer.strip()):
+        claim = strip_markers(sentence)
+        if not content_words(claim):
+            continue  # "Yes." or a stray marker states nothing to check
+        cited = [n - 1 for n in markers_in(sentence) if 1 <= n <= len(passages)]
+        supported = [i for i in cited if support(claim, passages[i]) >= min_support]
+        if not supported and cited and len(cited) > 1:
+            joined = "\n".join(passages[i] for i in cited)
+            if support(claim, joined) >= min_support:
+                supported = cited
+        if not supported:
+            scores = [support(claim, passage) for passage in passages]
+            best = max(range(len(passages)), key=scores.__getitem__, default=None)
+            if best is not None and scores[best] >= min_support:
+                supported = [best]
+                repaired += 1
+        if supported:
+            kept.append((claim, supported))
+        else:
+            dropped.append(claim)
+
+    order: list[int] = []
+    pieces = []
+    for claim, cited in kept:
+        for index in cited:
+            if index not in order:
+                order.append(index)
+        markers = "".join(f"[{order.index(index) + 1}]" for index in cited)
+        body = claim.rstrip()
+        end = ""
+        if body and body[-1] in ".!?":
+            body, end = body[:-1].rstrip(), body[-1]
+        pieces.append(f"{body} {markers}{end or '.'}")
+    return CheckedAnswer(text=" ".join(pieces), cited=order, dropped=dropped, repaired=repaired)

@@ -1,0 +1,231 @@
+"""`rag` command line: index, ask, search. A thin client of the library."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Callable, Iterator
+from typing import Any
+
+from rag.settings import Settings, load_settings
+
+
+class CliError(Exception):
+    """A failure to report as one line and a non-zero exit."""
+
+
+def _common(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--articles", metavar="DIR", help="folder of .txt/.md articles")
+    parser.add_argument("--index", metavar="DIR", help="folder of the persisted index")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="rag", description="Cited answers from a folder of news articles."
+    )
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    index = commands.add_parser("index", help="bring the index in step with the articles folder")
+    _common(index)
+    index.add_argument("--json", action="store_true", help="print the counts as JSON")
+
+    ask = commands.add_parser("ask", help="answer a question with cited passages")
+    _common(ask)
+    ask.add_argument("question", nargs="?", help="the question (or use --jsonl)")
+    ask.add_argument("--generator", choices=["llamacpp", "extractive", "openai"])
+    ask.add_argument("--k", type=int, help="passages given to the generator")
+    ask.add_argument("--json", action="store_true", help="print one JSON object")
+    ask.add_argument("--jsonl", action="store_true", help="read questions from stdin, one a line")
+
+    search = commands.add_parser("search", help="retrieve passages without answering")
+    _common(search)
+    search.add_argument("query", nargs="?", help="the query (or use --jsonl)")
+    search.add_argument("--k", type=int, default=10, help="how many passages (default 10)")
+    search.add_argument("--json", action="store_true", help="print one JSON object")
+    search.add_argument("--jsonl", action="store_true", help="read queries from stdin, one a line")
+    return parser
+
+
+def _settings(args: argparse.Namespace) -> Settings:
+    return load_settings(
+        articles_dir=args.articles,
+        index_dir=args.index,
+        generator=getattr(args, "generator", None),
+    )
+
+
+def _service(settings: Settings):
+    from rag.service import RagService
+
+    return RagService(settings)
+
+
+def _progress_bar() -> tuple[Callable[[int, int], None], Callable[[], None]]:
+    from tqdm import tqdm
+
+    bar: dict[str, Any] = {}
+
+    def update(done: int, total: int) -> None:
+        if "bar" not in bar:
+            bar["bar"] = tqdm(total=total, unit="passage", desc="indexing", file=sys.stderr, leave=False)
+        bar["bar"].n = done
+        bar["bar"].refresh()
+
+    def close() -> None:
+        if "bar" in bar:
+            bar["bar"].close()
+
+    return update, close
+
+
+def _sync(service, quiet: bool = False):
+    update, close = _progress_bar()
+    try:
+        report = service.update_index(
+            progress=None if quiet else update,
+            on_wait=lambda: print("rag: another index update is running; waiting for it…", file=sys.stderr),
+        )
+    finally:
+        close()
+    for skipped in report.skipped_files:
+        print(f"rag: skipped {skipped.source}: {skipped.reason}", file=sys.stderr)
+    return report
+
+
+def _ensure_fresh(service) -> None:
+    """Bring the index up to date before answering when the folder changed."""
+    if service.index.is_stale():
+        print("rag: the articles folder changed; updating the index…", file=sys.stderr)
+        _sync(service)
+
+
+def command_index(args: argparse.Namespace) -> int:
+    service = _service(_settings(args))
+    report = _sync(service)
+    if args.json:
+        print(
+            json.dumps(
+                {
+                    "added": report.added,
+                    "updated": report.updated,
+                    "skipped": report.skipped,
+                    "deleted": report.deleted,
+                    "total": report.total,
+                    "skipped_files": [vars(item) for item in report.skipped_files],
+                }
+            )
+        )
+    else:
+        print(
+            f"{report.articles} articles, {report.total} passages in the index "
+            f"(added {report.added}, updated {report.updated}, unchanged {report.skipped}, "
+            f"deleted {report.deleted}; {len(report.skipped_files)} files skipped)"
+        )
+    return 0
+
+
+def _lines(stream) -> Iterator[str]:
+    for line in stream:
+        if line.strip():
+            yield line.rstrip("\n")
+
+
+def _format_answer(answer) -> str:
+    lines = [answer.answer]
+    if answer.standalone_question:
+        lines.insert(0, f"(searched for: {answer.standalone_question})")
+    for citation in answer.citations:
+        meta = ", ".join(filter(None, [citation.title, citation.published]))
+        lines.append("")
+        lines.append(f"[{citation.marker}] {citation.source} ({meta}) chars {citation.start}-{citation.end}")
+        lines.append("    " + " ".join(citation.text.split()))
+    for note in answer.notes:
+        lines.append(f"note: {note}")
+    return "\n".join(lines)
+
+
+def command_ask(args: argparse.Namespace) -> int:
+    from rag.answer import QuestionError
+
+    if args.jsonl == (args.question is not None):
+        raise CliError("give one question, or --jsonl to read questions from stdin")
+    service = _service(_settings(args))
+    _ensure_fresh(service)
+    assistant = service.assistant()
+    if args.jsonl:
+        for line in _lines(sys.stdin):
+            try:
+                answer = assistant.ask(line, k=args.k)
+                print(json.dumps(answer.as_dict(), ensure_ascii=False), flush=True)
+            except QuestionError as error:
+                print(json.dumps({"question": line, "error": str(error)}), flush=True)
+        return 0
+    try:
+        answer = assistant.ask(args.question, k=args.k)
+    except QuestionError as error:
+        raise CliError(str(error)) from None
+    print(json.dumps(answer.as_dict(), ensure_ascii=False, indent=1) if args.json else _format_answer(answer))
+    return 0
+
+
+def _search_result(service, query: str, k: int) -> dict[str, Any]:
+    results = service.retriever.search(query, k=k)
+    return {
+        "query": query,
+        "results": [
+            {
+                "source": passage.source,
+                "title": passage.title,
+                "text": passage.text,
+                "score": round(passage.score, 6),
+                "similarity": round(passage.similarity, 4),
+                "start": passage.start,
+                "end": passage.end,
+            }
+            for passage in results
+        ],
+    }
+
+
+def command_search(args: argparse.Namespace) -> int:
+    if args.jsonl == (args.query is not None):
+        raise CliError("give one query, or --jsonl to read queries from stdin")
+    service = _service(_settings(args))
+    _ensure_fresh(service)
+    if args.jsonl:
+        for line in _lines(sys.stdin):
+            print(json.dumps(_search_result(service, line, args.k), ensure_ascii=False), flush=True)
+        return 0
+    if not args.query.strip():
+        raise CliError("the query is empty")
+    result = _search_result(service, args.query, args.k)
+    if args.json:
+        print(json.dumps(result, ensure_ascii=False, indent=1))
+        return 0
+    for rank, item in enumerate(result["results"], start=1):
+        print(f"{rank:>2}. {item['source']}  score {item['score']:.4f}  chars {item['start']}-{item['end']}")
+        print("    " + " ".join(item["text"].split())[:300])
+    return 0
+
+
+COMMANDS = {"index": command_index, "ask": command_ask, "search": command_search}
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return COMMANDS[args.command](args)
+    except CliError as error:
+        print(f"rag: {error}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("rag: interrupted", file=sys.stderr)
+        return 130
+    except Exception as error:  # noqa: BLE001 - one clear line, never a traceback
+        print(f"rag: error: {error}", file=sys.stderr)
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,477 @@
+"""The persistent index: Chroma vectors plus a BM25 keyword table, kept in step with the folder.
+
+LangChain's indexing API (`langchain_core.indexing.index`) with a SQL record manager decides
+what to embed: passages are keyed by a hash of their content and metadata, so an unchanged
+passage is never embedded twice and a removed article's passages are deleted ("full" cleanup).
+Both halves of the index sit behind one `PassageStore`, so every write the indexing API makes
+reaches the vector store and the keyword table alike.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import sqlite3
+import threading
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import asdict, dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+from filelock import FileLock, Timeout
+from langchain_core.documents import Document
+from langchain_core.embeddings import Embeddings
+from langchain_core.indexing import index as sync_with_record_manager
+from langchain_core.vectorstores import VectorStore
+
+from rag.chunking import Passage, split_article
+from rag.loading import SkippedFile, article_paths, load_articles
+from rag.settings import Settings
+
+ProgressCallback = Callable[[int, int], None]
+
+STOP_WORDS = frozenset(
+    """a about above after again against all am an and any are as at be because been before being
+    below between both but by can could did do does doing down during each few for from further had
+    has have having he her here hers herself him himself his how i if in into is it its itself just
+    me more most my myself no nor not of off on once only or other our ours ourselves out over own
+    same she should so some such than that the their theirs them themselves then there these they
+    this those through to too under until up very was we were what when where which while who whom
+    why will with would you your yours yourself yourselves s t don""".split()
+)
+_WORD = re.compile(r"\w+", re.UNICODE)
+
+
+def query_terms(text: str) -> list[str]:
+    """Lower-cased words of a query without stop words, in order, each once."""
+    seen: dict[str, None] = {}
+    for word in _WORD.findall(text.lower()):
+        if word not in STOP_WORDS and word not in seen:
+            seen[word] = None
+    return list(seen)
+
+
+class KeywordIndex:
+    """BM25 over passage text with SQLite FTS5 (Porter stemming), beside the vector store.
+
+    It is updated in place, one passage at a time, so an update costs the same however large
+    the index is; readers are never blocked (write-ahead log).
+    """
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._local = threading.local()
+
+    def _connection(self) -> sqlite3.Connection:
+        connection = getattr(self._local, "connection", None)
+        if connection is None:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            connection = sqlite3.connect(self.path, timeout=60, isolation_level=None)
+            connection.execute("PRAGMA journal_mode=WAL")
+            connection.execute("PRAGMA synchronous=NORMAL")
+            connection.executescript(
+                """
+                CREATE TABLE IF NOT EXISTS passages (
+                    rowid INTEGER PRIMARY KEY,
+                    id TEXT UNIQUE NOT NULL,
+                    source TEXT NOT NULL,
+                    content TEXT NOT NULL,
+                    metadata TEXT NOT NULL
+                );
+                CREATE INDEX IF NOT EXISTS passages_source ON passages(source);
+                CREATE VIRTUAL TABLE IF NOT EXISTS passages_fts USING fts5(
+                    content, content='passages', content_rowid='rowid',
+                    tokenize='porter unicode61 remove_diacritics 2'
+                );
+                CREATE TRIGGER IF NOT EXISTS passages_ai AFTER INSERT ON passages BEGIN
+                    INSERT INTO passages_fts(rowid, content) VALUES (new.rowid, new.content);
+                END;
+                CREATE TRIGGER IF NOT EXISTS passages_ad AFTER DELETE ON passages BEGIN
+                    INSERT INTO passages_fts(passages_fts, rowid, content)
+                    VALUES ('delete', old.rowid, old.content);
+                END;
+                """
+            )
+            self._local.connection = connection
+        return connection
+
+    @contextmanager
+    def _transaction(self) -> Iterator[sqlite3.Connection]:
+        connection = self._connection()
+        connection.execute("BEGIN IMMEDIATE")
+        try:
+            yield connection
+        except BaseException:
+            connection.execute("ROLLBACK")
+            raise
+        connection.execute("COMMIT")
+
+    def upsert(self, ids: Sequence[str], documents: Sequence[Document]) -> None:
+        with self._transaction() as connection:
+            connection.executemany(
+                "DELETE FROM passages WHERE id = ?", [(doc_id,) for doc_id in ids]
+            )
+            connection.executemany(
+                "INSERT INTO passages(id, source, content, metadata) VALUES (?, ?, ?, ?)",
+                [
+                    (doc_id, doc.metadata["source"], doc.page_content, json.dumps(doc.metadata))
+                    for doc_id, doc in zip(ids, documents, strict=True)
+                ],
+            )
+
+    def delete(self, ids: Sequence[str]) -> None:
+        with self._transaction() as connection:
+            connection.executemany(
+                "DELETE FROM passages WHERE id = ?", [(doc_id,) for doc_id in ids]
+            )
+
+    def search(self, query: str, k: int) -> list[tuple[str, float]]:
+        """Ids and BM25 scores (higher is better) of the best `k` passages."""
+        terms = query_terms(query)
+        if not terms:
+            return []
+        match = " OR ".join('"' + term.replace('"', '""') + '"' for term in terms)
+        rows = self._connection().execute(
+            "SELECT p.id, -bm25(passages_fts) AS score FROM passages_fts "
+            "JOIN passages p ON p.rowid = passages_fts.rowid "
+            "WHERE passages_fts MATCH ? ORDER BY bm25(passages_fts) LIMIT ?",
+            (match, k),
+        )
+        return [(doc_id, float(score)) for doc_id, score in rows]
+
+    def get(self, ids: Sequence[str]) -> dict[str, Document]:
+        if not ids:
+            return {}
+        marks = ",".join("?" * len(ids))
+        rows = self._connection().execute(
+            f"SELECT id, content, metadata FROM passages WHERE id IN ({marks})", list(ids)
+        )
+        return {
+            doc_id: Document(id=doc_id, page_content=content, metadata=json.loads(metadata))
+            for doc_id, content, metadata in rows
+        }
+
+    def count(self) -> int:
+        return self._connection().execute("SELECT COUNT(*) FROM passages").fetchone()[0]
+
+    def sources(self) -> set[str]:
+        return {row[0] for row in self._connection().execute("SELECT DISTINCT source FROM passages")}
+
+    def articles(self) -> list[dict[str, Any]]:
+        rows = self._connection().execute(
+            "SELECT source, metadata, COUNT(*) FROM passages GROUP BY source ORDER BY source"
+        )
+        articles = []
+        for source, metadata, count in rows:
+            meta = json.loads(metadata)
+            articles.append(
+                {
+                    "source": source,
+                    "title": meta.get("title", source),
+                    "published": meta.get("published"),
+                    "author": meta.get("author"),
+                    "passages": count,
+                }
+            )
+        return articles
+
+    def passages_of(self, source: str) -> list[Document]:
+        rows = self._connection().execute(
+            "SELECT id, content, metadata FROM passages WHERE source = ?", (source,)
+        )
+        documents = [
+            Document(id=doc_id, page_content=content, metadata=json.loads(metadata))
+            for doc_id, content, metadata in rows
+        ]
+        return sorted(documents, key=lambda doc: doc.metadata.get("start", 0))
+
+
+class PassageStore(VectorStore):
+    """One vector store that writes to Chroma and the keyword table together."""
+
+    def __init__(self, vectors: VectorStore, keywords: KeywordIndex) -> None:
+        self.vectors = vectors
+        self.keywords = keywords
+        self.known_sources: set[str] = set()
+        self.updated = 0  # passages written for articles the index already had
+
+    @property
+    def embeddings(self) -> Embeddings | None:
+        return self.vectors.embeddings
+
+    def add_documents(self, documents: list[Document], **kwargs: Any) -> list[str]:
+        ids = kwargs.get("ids") or [doc.id for doc in documents]
+        self.vectors.add_documents(documents, ids=ids)
+        self.keywords.upsert(ids, documents)
+        self.updated += sum(doc.metadata["source"] in self.known_sources for doc in documents)
+        return list(ids)
+
+    def add_texts(
+        self, texts: Iterable[str], metadatas: list[dict] | None = None, **kwargs: Any
+    ) -> list[str]:
+        texts = list(texts)
+        metadatas = metadatas or [{} for _ in texts]
+        documents = [Document(page_content=t, metadata=m) for t, m in zip(texts, metadatas)]
+        return self.add_documents(documents, **kwargs)
+
+    def delete(self, ids: list[str] | None = None, **kwargs: Any) -> bool:
+        if ids:
+            self.vectors.delete(ids=ids)
+            self.keywords.delete(ids)
+        return True
+
+    def similarity_search(self, query: str, k: int = 4, **kwargs: Any) -> list[Document]:
+        return self.vectors.similarity_search(query, k=k, **kwargs)
+
+    @classmethod
+    def from_texts(cls, *args: Any, **kwargs: Any) -> PassageStore:
+        raise NotImplementedError("build a PassageStore from its parts")
+
+
+@dataclass
+class SyncReport:
+    added: int = 0
+    updated: int = 0
+    skipped: int = 0
+    deleted: int = 0
+    total: int = 0
+    articles: int = 0
+    skipped_files: list[SkippedFile] = field(default_factory=list)
+
+    def as_dict(self) -> dict[str, Any]:
+        report = asdict(self)
+        report["skipped_files"] = [asdict(item) for item in self.skipped_files]
+        return report
+
+
+@dataclass
+class IndexStatus:
+    articles: int
+    passages: int
+    last_update: str | None
+    stale: bool
+    changed: list[str]
+
+
+class IndexBusy(RuntimeError):
+    """Another process is updating the index."""
+
+
+def passage_document(passage: Passage, title_in_passage: bool) -> Document:
+    """The stored form of a passage: the title leads the text that is embedded and searched."""
+    prefix = f"{passage.title}\n\n" if title_in_passage and passage.title else ""
+    metadata = passage.metadata()
+    metadata["body_offset"] = len(prefix)
+    return Document(page_content=prefix + passage.text, metadata=metadata)
+
+
+def passage_text(document: Document) -> str:
+    """The passage as it stands in its file, without the title prefix."""
+    return document.page_content[int(document.metadata.get("body_offset", 0)) :]
+
+
+def _folder_signature(folder: Path) -> dict[str, list[int]]:
+    signature = {}
+    for path in article_paths(folder):
+        try:
+            stat = path.stat()
+        except OSError:
+            continue
+        signature[path.name] = [stat.st_size, stat.st_mtime_ns]
+    return signature
+
+
+class ArticleIndex:
+    """Owns the stores under the index folder; opens them on first use."""
+
+    def __init__(self, settings: Settings, embedder: Embeddings) -> None:
+        self.settings = settings
+        self.embedder = embedder
+        self.index_dir = Path(settings.index_dir)
+        self._store: PassageStore | None = None
+        self._record_manager = None
+        self._open_lock = threading.Lock()
+
+    # -- opening -------------------------------------------------------------------------
+    def _chroma_client(self):
+        import chromadb
+        from chromadb.config import Settings as ChromaSettings
+
+        chroma_settings = ChromaSettings(anonymized_telemetry=False, allow_reset=False)
+        if self.settings.chroma_host:
+            return chromadb.HttpClient(
+                host=self.settings.chroma_host,
+                port=self.settings.chroma_port,
+                settings=chroma_settings,
+            )
+        return chromadb.PersistentClient(
+            path=str(self.index_dir / "chroma"), settings=chroma_settings
+        )
+
+    @property
+    def store(self) -> PassageStore:
+        if self._store is None:
+            with self._open_lock:
+                if self._store is None:
+                    from langchain_chroma import Chroma
+
+                    self.index_dir.mkdir(parents=True, exist_ok=True)
+                    vectors = Chroma(
+                        collection_name=self.settings.collection,
+                        embedding_function=self.embedder,
+                        client=self._chroma_client(),
+                        collection_metadata={"hnsw:space": "cosine"},
+                    )
+                    keywords = KeywordIndex(self.index_dir / "keywords.sqlite")
+                    self._store = PassageStore(vectors, keywords)
+        return self._store
+
+    @property
+    def record_manager(self):
+        if self._record_manager is None:
+            from langchain_classic.indexes import SQLRecordManager
+
+            self.index_dir.mkdir(parents=True, exist_ok=True)
+            manager = SQLRecordManager(
+                f"chroma/{self.settings.collection}",
+                db_url=f"sqlite:///{(self.index_dir / 'records.sqlite').resolve()}",
+            )
+            manager.create_schema()
+            self._record_manager = manager
+        return self._record_manager
+
+    @property
+    def keywords(self) -> KeywordIndex:
+        return self.store.keywords
+
+    @property
+    def collection(self):
+        return self.store.vectors._collection  # noqa: SLF001 - langchain_chroma exposes no getter
+
+    # -- keeping in step -----------------------------------------------------------------
+    def _manifest_path(self) -> Path:
+        return self.index_dir / "manifest.json"
+
+    def _read_manifest(self) -> dict[str, Any]:
+        try:
+            return json.loads(self._manifest_path().read_text("utf-8"))
+        except (OSError, ValueError):
+            return {}
+
+    def _write_manifest(self, manifest: dict[str, Any]) -> None:
+        path = self._manifest_path()
+        temporary = path.with_suffix(".tmp")
+        temporary.write_text(json.dumps(manifest, indent=1), "utf-8")
+        os.replace(temporary, path)
+
+    def changed_files(self) -> list[str]:
+        """Article files added, changed or removed since the last completed update."""
+        before = self._read_manifest().get("files")
+        now = _folder_signature(Path(self.settings.articles_dir))
+        if before is None:
+            return sorted(now) or ["(no index yet)"]
+        names = set(before) | set(now)
+        return sorted(name for name in names if before.get(name) != now.get(name))
+
+    def is_stale(self) -> bool:
+        return bool(self.changed_files())
+
+    def _lock(self) -> FileLock:
+        self.index_dir.mkdir(parents=True, exist_ok=True)
+        return FileLock(str(self.index_dir / ".update.lock"))
+
+    def sync(
+        self,
+        progress: ProgressCallback | None = None,
+        wait: bool = True,
+        on_wait: Callable[[], None] | None = None,
+    ) -> SyncReport:
+        """Bring the index in step with the articles folder; only new passages are embedded."""
+        lock = self._lock()
+        try:
+            lock.acquire(timeout=0)
+        except Timeout:
+            if not wait:
+                raise IndexBusy("another index update is running") from None
+            if on_wait:
+                on_wait()
+            lock.acquire()
+        try:
+            return self._sync_locked(progress)
+        finally:
+            lock.release()
+
+    def _sync_locked(self, progress: ProgressCallback | None) -> SyncReport:
+        settings = self.settings
+        folder = Path(settings.articles_dir)
+        signature = _folder_signature(folder)
+        loaded = load_articles(folder, settings.max_article_bytes)
+        count_tokens = getattr(self.embedder, "count_tokens", None)
+        documents = [
+            passage_document(passage, settings.title_in_passage)
+            for article in loaded.articles
+            for passage in split_article(
+                article,
+                settings.chunk_size,
+                settings.chunk_overlap,
+                **({"count_tokens": count_tokens} if count_tokens else {}),
+            )
+        ]
+        store = self.store
+        store.known_sources = store.keywords.sources()
+        store.updated = 0
+
+        def with_progress(docs: list[Document]) -> Iterator[Document]:
+            for done, doc in enumerate(docs, start=1):
+                yield doc
+                if progress:
+                    progress(done, len(docs))
+
+        result = sync_with_record_manager(
+            with_progress(documents),
+            self.record_manager,
+            store,
+            cleanup="full",
+            source_id_key="source",
+            key_encoder="sha256",
+            batch_size=64,
+        )
+        if progress and not documents:
+            progress(0, 0)
+        self._write_manifest(
+            {
+                "files": signature,
+                "updated_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+                "skipped": [asdict(item) for item in loaded.skipped],
+            }
+        )
+        return SyncReport(
+            added=result["num_added"] - store.updated,
+            updated=store.updated,
+            skipped=result["num_skipped"],
+            deleted=result["num_deleted"],
+            total=store.keywords.count(),
+            articles=len(loaded.articles),
+            skipped_files=loaded.skipped,
+        )
+
+    # -- reading -------------------------------------------------------------------------
+    def status(self) -> IndexStatus:
+        manifest = self._read_manifest()
+        changed = self.changed_files()
+        return IndexStatus(
+            articles=len(self.keywords.sources()),
+            passages=self.keywords.count(),
+            last_update=manifest.get("updated_at"),
+            stale=bool(changed),
+            changed=changed,
+        )
+
+    def articles(self) -> list[dict[str, Any]]:
+        return self.keywords.articles()
+
+    def skipped_files(self) -> list[SkippedFile]:
+        return [SkippedFile(**item) for item in self._read_manifest().get("skipped", [])]

@@ -1,0 +1,74 @@
+"""Wires the pipeline from settings: one embedder, one index, one retriever, generators on demand.
+
+The CLI and the Streamlit page are both clients of `RagService`; tests build it with their own
+settings (a temporary index) or hand it their own parts.
+"""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+
+from rag.answer import Assistant
+from rag.embedding import SentenceTransformerEmbeddings
+from rag.generators import ChatModelGenerator, ExtractiveGenerator, Generator, SentenceRanker
+from rag.index import ArticleIndex, SyncReport
+from rag.retrieval import HybridRetriever
+from rag.settings import GeneratorName, Settings
+
+
+def build_generator(
+    name: GeneratorName, settings: Settings, embedder: SentenceTransformerEmbeddings
+) -> Generator:
+    if name == "extractive":
+        return ExtractiveGenerator(embedder)
+    if name == "llamacpp":
+        from rag.llm import llamacpp_chat_model
+
+        return ChatModelGenerator(
+            lambda: llamacpp_chat_model(settings), "llamacpp", SentenceRanker(embedder), settings.focus_sentences
+        )
+    if name == "openai":
+        from rag.llm import openai_chat_model
+
+        return ChatModelGenerator(
+            lambda: openai_chat_model(settings), "openai", SentenceRanker(embedder), settings.focus_sentences
+        )
+    raise ValueError(f"unknown generator {name!r}: choose llamacpp, extractive or openai")
+
+
+class RagService:
+    def __init__(
+        self,
+        settings: Settings,
+        embedder: SentenceTransformerEmbeddings | None = None,
+        index: ArticleIndex | None = None,
+    ) -> None:
+        self.settings = settings
+        self.embedder = embedder or SentenceTransformerEmbeddings()
+        self.index = index or ArticleIndex(settings, self.embedder)
+        self.retriever = HybridRetriever(
+            index=self.index,
+            k=settings.k,
+            candidates=settings.candidates,
+            rrf_k=settings.rrf_k,
+        )
+        self._generators: dict[str, Generator] = {}
+        self._lock = threading.Lock()
+
+    @property
+    def articles_dir(self) -> Path:
+        return Path(self.settings.articles_dir)
+
+    def generator(self, name: GeneratorName | None = None) -> Generator:
+        name = name or self.settings.generator
+        with self._lock:
+            if name not in self._generators:
+                self._generators[name] = build_generator(name, self.settings, self.embedder)
+            return self._generators[name]
+
+    def assistant(self, generator: GeneratorName | None = None) -> Assistant:
+        return Assistant(self.retriever, self.generator(generator), self.settings)
+
+    def update_index(self, progress=None, on_wait=None) -> SyncReport:
+        return self.index.sync(progress=progress, on_wait=on_wait)

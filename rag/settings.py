@@ -1,0 +1,65 @@
+"""All settings in one typed object, read from `.env` and `RAG_*` environment variables."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+GeneratorName = Literal["llamacpp", "extractive", "openai"]
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_prefix="RAG_", env_file=".env", env_file_encoding="utf-8", extra="ignore"
+    )
+
+    # Where things live
+    articles_dir: Path = Path("seeds")
+    index_dir: Path = Path("index")
+    collection: str = "articles"
+    model_cache_dir: Path = Field(default_factory=lambda: Path.home() / ".cache" / "rag")
+
+    # Loading
+    max_article_bytes: int = 2_000_000
+
+    # Splitting (sizes in the embedder's word pieces; all-MiniLM-L6-v2 reads at most 256)
+    chunk_size: int = 160
+    chunk_overlap: int = 32
+    title_in_passage: bool = True
+
+    # Retrieval
+    k: int = 4
+    candidates: int = 40
+    rrf_k: int = 60
+    min_relevance: float = 0.25
+
+    # Answering
+    generator: GeneratorName = "llamacpp"
+    max_question_chars: int = 1000
+    max_answer_tokens: int = 320
+    focus_sentences: int = 8  # best sentences of the passages shown to a language model
+    llm_threads: int = 2
+    llm_context: int = 4096
+    llm_temperature: float = 0.0
+
+    # OpenAI-compatible endpoint (Ollama, vLLM, a hosted model)
+    openai_base_url: str = "http://localhost:11434/v1"
+    openai_model: str = "llama3.2"
+    openai_api_key: str = "not-needed"
+    openai_timeout: float = 120.0
+
+    # Optional Chroma server instead of the embedded store
+    chroma_host: str | None = None
+    chroma_port: int = 8000
+
+    @property
+    def openai_configured(self) -> bool:
+        return bool(self.openai_base_url and self.openai_model)
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Build settings from `.env` and the environment; non-None keyword overrides win (CLI flags)."""
+    return Settings(**{key: value for key, value in overrides.items() if value is not None})

@@ -1,0 +1,64 @@
+"""Shared fixtures: the real embedder (loaded once), real Chroma indexes in temporary folders."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+
+from rag.embedding import SentenceTransformerEmbeddings
+from rag.service import RagService
+from rag.settings import load_settings
+
+ROOT = Path(__file__).resolve().parent.parent
+SEEDS = ROOT / "seeds"
+SHARED = ROOT.parent / "shared"
+DEV_QA = SHARED / "eval" / "dev_qa.jsonl"
+
+
+def dev_questions() -> list[dict]:
+    if not DEV_QA.exists():
+        return []
+    return [json.loads(line) for line in DEV_QA.read_text("utf-8").splitlines() if line.strip()]
+
+
+needs_dev_set = pytest.mark.skipif(not DEV_QA.exists(), reason="../shared/eval/dev_qa.jsonl is absent")
+
+
+@pytest.fixture(scope="session")
+def embedder() -> SentenceTransformerEmbeddings:
+    model = SentenceTransformerEmbeddings()
+    model.warm_up()
+    return model
+
+
+def make_service(articles: Path, index: Path, embedder, **settings) -> RagService:
+    return RagService(
+        load_settings(articles_dir=articles, index_dir=index, generator="extractive", **settings),
+        embedder=embedder,
+    )
+
+
+@pytest.fixture
+def articles_dir(tmp_path: Path) -> Path:
+    folder = tmp_path / "articles"
+    shutil.copytree(SEEDS, folder)
+    return folder
+
+
+@pytest.fixture
+def service(articles_dir: Path, tmp_path: Path, embedder) -> RagService:
+    return make_service(articles_dir, tmp_path / "index", embedder)
+
+
+@pytest.fixture(scope="session")
+def seeded_service(tmp_path_factory, embedder) -> RagService:
+    """One index of the seed articles shared by the read-only tests."""
+    base = tmp_path_factory.mktemp("seeded")
+    folder = base / "articles"
+    shutil.copytree(SEEDS, folder)
+    built = make_service(folder, base / "index", embedder)
+    built.update_index()
+    return built

@@ -1,0 +1,87 @@
+"""Incremental indexing against a real Chroma store in a temporary folder."""
+
+from pathlib import Path
+
+from tests.conftest import SEEDS, make_service
+
+NEW_ARTICLE = """Harbour Bridge Reopens After Repairs
+
+Published: June 2, 2024
+
+The Harbour Bridge reopened on Sunday after eight months of repairs costing 40 million euros.
+Engineers replaced 120 steel cables and the whole road deck.
+The mayor said traffic would return to normal within a week.
+"""
+
+
+def test_first_build_then_unchanged_run_embeds_nothing(service):
+    first = service.update_index()
+    assert first.added == first.total > 20
+    assert first.articles == 5
+    again = service.update_index()
+    assert (again.added, again.updated, again.deleted) == (0, 0, 0)
+    assert again.skipped == first.total == again.total
+    assert not service.index.is_stale()
+
+
+def test_add_change_delete_touch_only_that_article(service, articles_dir: Path):
+    base = service.update_index().total
+    index = service.index
+
+    (articles_dir / "harbour.txt").write_text(NEW_ARTICLE, encoding="utf-8")
+    assert index.is_stale()
+    added = service.update_index()
+    own = len(index.keywords.passages_of("harbour.txt"))
+    assert own >= 1
+    assert (added.added, added.deleted, added.total) == (own, 0, base + own)
+
+    (articles_dir / "harbour.txt").write_text(NEW_ARTICLE + "\nA second bridge will follow in 2026.\n", "utf-8")
+    changed = service.update_index()
+    assert changed.added == 0 and changed.updated >= 1  # only that article's passages
+    assert changed.updated + changed.skipped == changed.total
+    assert changed.deleted >= 1
+
+    (articles_dir / "harbour.txt").unlink()
+    removed = service.update_index()
+    assert removed.total == base
+    assert removed.added == 0 and removed.deleted >= 1
+    assert index.keywords.passages_of("harbour.txt") == []
+    assert index.collection.get(where={"source": "harbour.txt"})["ids"] == []
+    assert index.collection.count() == base
+
+
+def test_vector_and_keyword_halves_hold_the_same_passages(service):
+    service.update_index()
+    chroma_ids = set(service.index.collection.get()["ids"])
+    keyword_ids = set(service.index.keywords.get(list(chroma_ids)))
+    assert chroma_ids == keyword_ids
+    assert len(chroma_ids) == service.index.keywords.count()
+
+
+def test_ids_are_content_hashes_so_a_rebuild_gives_the_same_ids(tmp_path, embedder, articles_dir):
+    one = make_service(articles_dir, tmp_path / "one", embedder)
+    two = make_service(articles_dir, tmp_path / "two", embedder)
+    one.update_index()
+    two.update_index()
+    assert set(one.index.collection.get()["ids"]) == set(two.index.collection.get()["ids"])
+
+
+def test_skipped_files_are_reported_and_counted(service, articles_dir: Path):
+    (articles_dir / "empty.txt").write_bytes(b"")
+    (articles_dir / "copy.txt").write_bytes((SEEDS / "003_a340d839e7d3ae61.txt").read_bytes())
+    report = service.update_index()
+    reasons = {item.source: item.reason for item in report.skipped_files}
+    assert "empty" in reasons["empty.txt"]
+    assert reasons["copy.txt"].startswith("duplicate of")
+    assert report.articles == 5
+
+
+def test_status_and_article_list(service, articles_dir: Path):
+    service.update_index()
+    status = service.index.status()
+    assert (status.articles, status.stale) == (5, False)
+    titles = {a["source"]: a for a in service.index.articles()}
+    assert titles["002_4614d4928a4a6c8c.txt"]["author"] == "Amreen Hussain"
+    assert titles["000_31ffb863ee8c8ad1.txt"]["published"] == "2025-02-23"
+    (articles_dir / "004_4c2d23f4e0c82c6a.txt").unlink()
+    assert service.index.status().changed == ["004_4c2d23f4e0c82c6a.txt"]

@@ -1,0 +1,78 @@
+"""The Streamlit page driven by AppTest with the extractive generator and a real index."""
+
+import shutil
+from pathlib import Path
+
+import pytest
+import streamlit as st
+from streamlit.testing.v1 import AppTest
+
+from tests.conftest import SEEDS
+
+APP = str(Path(__file__).resolve().parent.parent / "ui" / "app.py")
+
+
+@pytest.fixture
+def app(tmp_path, monkeypatch):
+    articles = tmp_path / "articles"
+    shutil.copytree(SEEDS, articles)
+    monkeypatch.setenv("RAG_ARTICLES_DIR", str(articles))
+    monkeypatch.setenv("RAG_INDEX_DIR", str(tmp_path / "index"))
+    monkeypatch.setenv("RAG_GENERATOR", "extractive")
+    st.cache_resource.clear()
+    test = AppTest.from_file(APP, default_timeout=180)
+    test.run()
+    assert not test.exception
+    yield test, articles
+    st.cache_resource.clear()
+
+
+def all_markdown(test: AppTest) -> str:
+    return "\n".join(str(element.value) for element in test.markdown)
+
+
+def test_ask_shows_cited_answer_with_file_names(app):
+    test, _ = app
+    test.chat_input[0].set_value("Which Russian foreign minister did Rubio meet?").run()
+    assert not test.exception
+    assert "Lavrov" in all_markdown(test)
+    labels = [expander.label for expander in test.expander]
+    assert any("002_4614d4928a4a6c8c.txt" in label and label.startswith("[1]") for label in labels)
+
+
+def test_abstention_is_shown_as_such(app):
+    test, _ = app
+    test.chat_input[0].set_value("What is the capital of Australia?").run()
+    assert not test.exception
+    assert any("articles don't say" in info.value for info in test.info)
+
+
+def test_uploaded_article_is_answerable_after_update(app):
+    test, articles = app
+    (articles / "harbour.txt").write_text(
+        "Harbour Bridge Reopens\n\nThe Harbour Bridge in Velmora reopened after engineers replaced 120 steel cables.\n",
+        encoding="utf-8",
+    )
+    test.run()
+    assert any("harbour.txt" in warning.value for warning in test.warning)  # stale
+    next(b for b in test.button if b.label == "Update index").click().run()
+    assert not test.exception
+    assert any("Added" in success.value for success in test.success)
+    test.chat_input[0].set_value("How many steel cables were replaced on the Harbour Bridge?").run()
+    assert "120" in all_markdown(test)
+    assert any("harbour.txt" in expander.label for expander in test.expander)
+
+
+def test_html_in_an_article_is_shown_as_text(app):
+    test, articles = app
+    (articles / "hostile.txt").write_text(
+        "Glassworks Festival Opens\n\nThe Zentara glassworks festival opened with <script>alert('x')</script> "
+        "and <img src=x onerror=alert(1)> displays of blown glass.\n",
+        encoding="utf-8",
+    )
+    test.run()
+    next(b for b in test.button if b.label == "Update index").click().run()
+    test.chat_input[0].set_value("What opened at the Zentara glassworks festival?").run()
+    shown = all_markdown(test)
+    assert "\\<script\\>" in shown  # escaped: Markdown shows it, the browser never runs it
+    assert "<script>" not in shown.replace("\\<script\\>", "")

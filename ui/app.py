@@ -1,0 +1,206 @@
+"""Streamlit chat over the news articles. A thin client: every answer comes from the `rag` library."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from rag.answer import Finished, QuestionError, Retrieved, Token
+from rag.articles import (
+    UploadError,
+    delete_article,
+    escape_markdown,
+    passage_in_context,
+    save_article,
+)
+from rag.service import RagService
+from rag.settings import load_settings
+
+st.set_page_config(page_title="News Desk · cited answers", page_icon="📰", layout="wide")
+
+
+@st.cache_resource(show_spinner="Loading the embedder and opening the index…")
+def get_service() -> RagService:
+    service = RagService(load_settings())
+    service.embedder.warm_up()
+    if service.index.is_stale():
+        service.update_index()
+    return service
+
+
+@st.cache_resource(show_spinner="Loading the language model (first time only)…")
+def warm_generator(name: str) -> str:
+    get_service().generator(name).warm_up()
+    return name
+
+
+def highlighted(text: str) -> str:
+    """Markdown that shows `text` literally, on a highlight, line by line."""
+    lines = [line.strip() for line in text.splitlines()]
+    return "  \n".join(f":orange-background[{escape_markdown(line)}]" for line in lines if line)
+
+
+def render_sources(answer: dict, show_scores: bool) -> None:
+    citations = answer["citations"]
+    if not citations:
+        return
+    service = get_service()
+    st.markdown(f"**Sources** · {len(citations)} passage{'s' if len(citations) > 1 else ''}")
+    for citation in citations:
+        byline = " · ".join(filter(None, [citation["source"], citation.get("published")]))
+        label = f"[{citation['marker']}] {citation['title']} — {byline}"
+        if show_scores:
+            label += f" · score {citation['score']:.4f} · similarity {citation['similarity']:.2f}"
+        with st.expander(label):
+            context = passage_in_context(
+                service.articles_dir, citation["source"], citation["start"], citation["end"]
+            )
+            if context is None:
+                st.markdown(highlighted(citation["text"]))
+                st.caption("The article has changed since this answer; showing the passage as cited.")
+            else:
+                st.markdown(escape_markdown(" ".join(context.before.split())))
+                st.markdown(highlighted(context.passage))
+                st.markdown(escape_markdown(" ".join(context.after.split())))
+            st.caption(f"characters {citation['start']}–{citation['end']} of {citation['source']}")
+
+
+def render_answer(answer: dict, show_scores: bool) -> None:
+    if answer.get("standalone_question"):
+        st.caption(f"Searched for: {answer['standalone_question']}")
+    if answer["abstained"]:
+        st.info(answer["answer"], icon="🔎")
+    else:
+        st.markdown(escape_markdown(answer["answer"]))
+    for note in answer.get("notes", []):
+        st.caption(note)
+    render_sources(answer, show_scores)
+
+
+def sidebar(service: RagService) -> tuple[str, int, bool]:
+    settings = service.settings
+    with st.sidebar:
+        st.header("Settings")
+        generators = ["llamacpp", "extractive"] + (["openai"] if settings.openai_configured else [])
+        generator = st.selectbox(
+            "Answer with",
+            generators,
+            index=generators.index(settings.generator) if settings.generator in generators else 0,
+            format_func={
+                "llamacpp": "Local model (Qwen2.5 1.5B)",
+                "extractive": "Quoted sentences (no model)",
+                "openai": f"OpenAI-compatible ({settings.openai_model})",
+            }.get,
+        )
+        k = st.slider("Passages per answer", 1, 10, settings.k)
+        show_scores = st.toggle("Show retrieval scores", value=False)
+
+        st.header("Index")
+        status = service.index.status()
+        left, right = st.columns(2)
+        left.metric("Articles", status.articles)
+        right.metric("Passages", status.passages)
+        st.caption(f"Last update: {status.last_update or 'never'}")
+        if status.stale:
+            st.warning("Files changed since the last update: " + ", ".join(status.changed[:8]))
+        if st.button("Update index", type="primary" if status.stale else "secondary", use_container_width=True):
+            bar = st.progress(0.0, text="Updating the index…")
+            report = service.update_index(
+                progress=lambda done, total: bar.progress(done / total if total else 1.0, text=f"{done}/{total} passages")
+            )
+            bar.progress(1.0, text="Index up to date")
+            st.session_state["last_report"] = report
+            st.rerun()
+        if report := st.session_state.get("last_report"):
+            st.success(
+                f"Added {report.added}, updated {report.updated}, removed {report.deleted} passages; "
+                f"{report.total} in the index."
+            )
+            for skipped in report.skipped_files:
+                st.caption(f"Skipped {skipped.source}: {skipped.reason}")
+
+        st.header("Add articles")
+        uploads = st.file_uploader(
+            "Plain-text articles (.txt, .md)", type=["txt", "md"], accept_multiple_files=True
+        )
+        if uploads and st.button("Save to the articles folder", use_container_width=True):
+            for upload in uploads:
+                try:
+                    path = save_article(
+                        service.articles_dir, upload.name, upload.getvalue(), settings.max_article_bytes
+                    )
+                    st.toast(f"Saved {path.name}")
+                except UploadError as error:
+                    st.error(str(error))
+            st.rerun()
+
+        st.header("Articles")
+        for article in service.index.articles():
+            with st.expander(article["title"]):
+                st.caption(
+                    " · ".join(
+                        filter(None, [article["source"], article.get("published"), f"{article['passages']} passages"])
+                    )
+                )
+                if st.button("Delete article", key=f"delete-{article['source']}"):
+                    delete_article(service.articles_dir, article["source"])
+                    st.toast(f"Deleted {article['source']}; update the index to remove its passages.")
+                    st.rerun()
+    return generator, k, show_scores
+
+
+def ask(service: RagService, question: str, generator: str, k: int, show_scores: bool) -> None:
+    history = [
+        (turn["question"], turn["answer"]["answer"]) for turn in st.session_state.turns if not turn["answer"]["abstained"]
+    ]
+    assistant = service.assistant(generator)
+    sources = st.empty()
+    streamed = st.empty()
+    final: dict = {}
+
+    def tokens():
+        for event in assistant.stream(question, history, k=k):
+            if isinstance(event, Retrieved):
+                with sources.container():
+                    if event.question != question:
+                        st.caption(f"Searched for: {event.question}")
+                    names = sorted({p.source for p in event.passages})
+                    st.caption(f"Found {len(event.passages)} passages in: " + ", ".join(names) if names else "Found nothing.")
+            elif isinstance(event, Token):
+                yield escape_markdown(event.text)
+            elif isinstance(event, Finished):
+                final["answer"] = event.answer.as_dict()
+
+    with streamed.container():
+        st.write_stream(tokens())
+    sources.empty()
+    streamed.empty()
+    render_answer(final["answer"], show_scores)
+    st.session_state.turns.append({"question": question, "answer": final["answer"]})
+
+
+def main() -> None:
+    service = get_service()
+    generator, k, show_scores = sidebar(service)
+    st.title("📰 News Desk")
+    st.caption("Ask about the articles in the folder. Every answer cites the passages it rests on.")
+    st.session_state.setdefault("turns", [])
+
+    for turn in st.session_state.turns:
+        with st.chat_message("user"):
+            st.text(turn["question"])
+        with st.chat_message("assistant"):
+            render_answer(turn["answer"], show_scores)
+
+    question = st.chat_input("Ask a question about the articles")
+    if question:
+        with st.chat_message("user"):
+            st.text(question)
+        with st.chat_message("assistant"):
+            try:
+                warm_generator(generator)
+                ask(service, question, generator, k, show_scores)
+            except QuestionError as error:
+                st.warning(str(error))
+
+
+main()
