@@ -13,7 +13,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from rag.citations import check_answer, strip_markers
+from rag.citations import check_answer, content_words, names, strip_markers
 from rag.conversation import standalone_question
 from rag.generators import NOT_FOUND, Generator
 from rag.retrieval import HybridRetriever, ScoredPassage
@@ -125,6 +125,20 @@ def _support_text(passage: ScoredPassage) -> str:
     return f"{header}\n{passage.text}"
 
 
+def _misses_asked_names(question: str, cited: Sequence[str]) -> bool:
+    """True when the question names someone or something the cited text never mentions.
+
+    An answer about NATO's chief cannot rest on passages that never say "NATO".
+    """
+    asked = content_words(" ".join(names(question)))
+    present = set().union(*(content_words(text) for text in cited)) if cited else set()
+    return bool(asked - present)
+
+
+def _declined(text: str) -> bool:
+    return NOT_FOUND in text or bool(_REFUSAL.search(text))
+
+
 def _lacks_asked_type(question: str, answer: str) -> bool:
     """True when the question asks for a quantity or a time and the answer states none."""
     answer = strip_markers(answer)
@@ -138,10 +152,18 @@ def _lacks_asked_type(question: str, answer: str) -> bool:
 class Assistant:
     """Answers questions from the index with a generator; one per process, safe to reuse."""
 
-    def __init__(self, retriever: HybridRetriever, generator: Generator, settings: Settings) -> None:
+    def __init__(
+        self,
+        retriever: HybridRetriever,
+        generator: Generator,
+        settings: Settings,
+        fallback: Generator | None = None,
+    ) -> None:
         self.retriever = retriever
         self.generator = generator
         self.settings = settings
+        # Quotes the passages when the model declines although they match the question well.
+        self.fallback = fallback
 
     def prepare(self, question: str) -> tuple[str, list[str]]:
         if not isinstance(question, str):
@@ -182,7 +204,13 @@ class Assistant:
             generated_at = time.perf_counter()
             timings["first_token_ms"] = round(((first_token_at or generated_at) - started) * 1000, 1)
             timings["generate_ms"] = round((generated_at - retrieved_at) * 1000, 1)
-        answer = self._finish(question, search_query, passages, "".join(pieces), notes)
+        raw = "".join(pieces)
+        if self.fallback is not None and pieces and _declined(raw):
+            quoted = "".join(self.fallback.stream(search_query, passages))
+            if not _declined(quoted):
+                raw = quoted
+                notes.append("The model found no answer; these sentences are quoted from the passages.")
+        answer = self._finish(question, search_query, passages, raw, notes)
         answer.timings = {**timings, **answer.timings}
         answer.timings["total_ms"] = round((time.perf_counter() - started) * 1000, 1)
         yield Finished(answer)
@@ -195,6 +223,13 @@ class Assistant:
                 return event.answer
         raise RuntimeError("the answer stream ended without an answer")  # pragma: no cover
 
+    def _surroundings(self, passage: ScoredPassage) -> str:
+        """A cited passage with its neighbours: where the article sets up what it quotes."""
+        nearby = self.retriever.index.keywords.nearby_text(
+            passage.source, int(passage.document.metadata.get("ordinal", 0))
+        )
+        return _support_text(passage) + "\n" + nearby
+
     def _finish(
         self,
         question: str,
@@ -204,9 +239,14 @@ class Assistant:
         notes: list[str],
     ) -> Answer:
         check_started = time.perf_counter()
-        refused = NOT_FOUND in raw or bool(_REFUSAL.search(raw))
+        refused = _declined(raw)
         checked = check_answer(raw.replace(NOT_FOUND, ""), [_support_text(p) for p in passages])
-        abstained = refused or not checked.text or _lacks_asked_type(search_query, checked.text)
+        abstained = (
+            refused
+            or not checked.text
+            or _lacks_asked_type(search_query, checked.text)
+            or _misses_asked_names(search_query, [self._surroundings(passages[i]) for i in checked.cited])
+        )
         citations = (
             []
             if abstained

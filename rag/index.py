@@ -178,6 +178,16 @@ class KeywordIndex:
             )
         return articles
 
+    def nearby_text(self, source: str, ordinal: int, reach: int = 1) -> str:
+        """The text of the passages within `reach` of passage `ordinal` of an article, in order."""
+        rows = self._connection().execute(
+            "SELECT content FROM passages WHERE source = ? AND "
+            "json_extract(metadata, '$.ordinal') BETWEEN ? AND ? "
+            "ORDER BY json_extract(metadata, '$.ordinal')",
+            (source, ordinal - reach, ordinal + reach),
+        )
+        return "\n".join(row[0] for row in rows)
+
     def passages_of(self, source: str) -> list[Document]:
         rows = self._connection().execute(
             "SELECT id, content, metadata FROM passages WHERE source = ?", (source,)

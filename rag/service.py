@@ -68,7 +68,11 @@ class RagService:
             return self._generators[name]
 
     def assistant(self, generator: GeneratorName | None = None) -> Assistant:
-        return Assistant(self.retriever, self.generator(generator), self.settings)
+        chosen = self.generator(generator)
+        fallback = None
+        if not isinstance(chosen, ExtractiveGenerator):
+            fallback = ExtractiveGenerator(self.embedder, min_score=self.settings.quote_fallback_score)
+        return Assistant(self.retriever, chosen, self.settings, fallback)
 
     def update_index(self, progress=None, on_wait=None) -> SyncReport:
         return self.index.sync(progress=progress, on_wait=on_wait)

@@ -40,6 +40,7 @@ class Settings(BaseSettings):
     generator: GeneratorName = "llamacpp"
     max_question_chars: int = 1000
     max_answer_tokens: int = 320
+    quote_fallback_score: float = 0.6  # quote the passages when a model declines above this
     focus_sentences: int = 8  # best sentences of the passages shown to a language model
     llm_threads: int = 2
     llm_context: int = 4096
