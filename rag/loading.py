@@ -214,7 +214,7 @@ def _title(kept: list[str], removed: list[str], fallback: str) -> str:
         words = line.split()
         if len(words) > 30 or (line.endswith(".") and len(words) > 12):
             break  # the body has begun: a heading below it is a section heading, not the title
-        if len(words) >= 4 and not line.endswith((".", ":")) and not _DATELINE.match(line):
+        if len(words) >= 2 and not line.endswith((".", ":")) and not _DATELINE.match(line):
             return line
     if kept:
         words = kept[0].split()

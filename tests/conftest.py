@@ -62,3 +62,11 @@ def seeded_service(tmp_path_factory, embedder) -> RagService:
     built = make_service(folder, base / "index", embedder)
     built.update_index()
     return built
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    """Expose each phase's outcome to fixtures (the browser test saves a screenshot on failure)."""
+    outcome = yield
+    report = outcome.get_result()
+    setattr(item, f"rep_{report.when}", report)

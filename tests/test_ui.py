@@ -36,7 +36,7 @@ def test_ask_shows_cited_answer_with_file_names(app):
     test.chat_input[0].set_value("Which Russian foreign minister did Rubio meet?").run()
     assert not test.exception
     assert "Lavrov" in all_markdown(test)
-    labels = [expander.label for expander in test.expander]
+    labels = [expander.label.replace("\\", "") for expander in test.expander]
     assert any("002_4614d4928a4a6c8c.txt" in label and label.startswith("[1]") for label in labels)
 
 
@@ -54,13 +54,13 @@ def test_uploaded_article_is_answerable_after_update(app):
         encoding="utf-8",
     )
     test.run()
-    assert any("harbour.txt" in warning.value for warning in test.warning)  # stale
+    assert any("harbour" in warning.value for warning in test.warning)  # stale
     next(b for b in test.button if b.label == "Update index").click().run()
     assert not test.exception
     assert any("Added" in success.value for success in test.success)
     test.chat_input[0].set_value("How many steel cables were replaced on the Harbour Bridge?").run()
     assert "120" in all_markdown(test)
-    assert any("harbour.txt" in expander.label for expander in test.expander)
+    assert any("harbour.txt" in expander.label.replace("\\", "") for expander in test.expander)
 
 
 def test_html_in_an_article_is_shown_as_text(app):

@@ -15,7 +15,7 @@ from rag.articles import (
 from rag.service import RagService
 from rag.settings import load_settings
 
-st.set_page_config(page_title="News Desk · cited answers", page_icon="📰", layout="wide")
+st.set_page_config(page_title="News Desk · cited answers", layout="wide")
 
 
 @st.cache_resource(show_spinner="Loading the embedder and opening the index…")
@@ -47,7 +47,7 @@ def render_sources(answer: dict, show_scores: bool) -> None:
     st.markdown(f"**Sources** · {len(citations)} passage{'s' if len(citations) > 1 else ''}")
     for citation in citations:
         byline = " · ".join(filter(None, [citation["source"], citation.get("published")]))
-        label = f"[{citation['marker']}] {citation['title']} — {byline}"
+        label = f"[{citation['marker']}] {escape_markdown(citation['title'])} — {escape_markdown(byline)}"
         if show_scores:
             label += f" · score {citation['score']:.4f} · similarity {citation['similarity']:.2f}"
         with st.expander(label):
@@ -61,12 +61,12 @@ def render_sources(answer: dict, show_scores: bool) -> None:
                 st.markdown(escape_markdown(" ".join(context.before.split())))
                 st.markdown(highlighted(context.passage))
                 st.markdown(escape_markdown(" ".join(context.after.split())))
-            st.caption(f"characters {citation['start']}–{citation['end']} of {citation['source']}")
+            st.caption(escape_markdown(f"characters {citation['start']}–{citation['end']} of {citation['source']}"))
 
 
 def render_answer(answer: dict, show_scores: bool) -> None:
     if answer.get("standalone_question"):
-        st.caption(f"Searched for: {answer['standalone_question']}")
+        st.caption("Searched for: " + escape_markdown(answer["standalone_question"]))
     if answer["abstained"]:
         st.info(answer["answer"], icon="🔎")
     else:
@@ -101,7 +101,7 @@ def sidebar(service: RagService) -> tuple[str, int, bool]:
         right.metric("Passages", status.passages)
         st.caption(f"Last update: {status.last_update or 'never'}")
         if status.stale:
-            st.warning("Files changed since the last update: " + ", ".join(status.changed[:8]))
+            st.warning("Files changed since the last update: " + escape_markdown(", ".join(status.changed[:8])))
         if st.button("Update index", type="primary" if status.stale else "secondary", use_container_width=True):
             bar = st.progress(0.0, text="Updating the index…")
             report = service.update_index(
@@ -116,7 +116,7 @@ def sidebar(service: RagService) -> tuple[str, int, bool]:
                 f"{report.total} in the index."
             )
             for skipped in report.skipped_files:
-                st.caption(f"Skipped {skipped.source}: {skipped.reason}")
+                st.caption(escape_markdown(f"Skipped {skipped.source}: {skipped.reason}"))
 
         st.header("Add articles")
         uploads = st.file_uploader(
@@ -128,22 +128,24 @@ def sidebar(service: RagService) -> tuple[str, int, bool]:
                     path = save_article(
                         service.articles_dir, upload.name, upload.getvalue(), settings.max_article_bytes
                     )
-                    st.toast(f"Saved {path.name}")
+                    st.toast(escape_markdown(f"Saved {path.name}"))
                 except UploadError as error:
-                    st.error(str(error))
+                    st.error(escape_markdown(str(error)))
             st.rerun()
 
         st.header("Articles")
         for article in service.index.articles():
-            with st.expander(article["title"]):
+            with st.expander(escape_markdown(article["title"])):
                 st.caption(
-                    " · ".join(
-                        filter(None, [article["source"], article.get("published"), f"{article['passages']} passages"])
+                    escape_markdown(
+                        " · ".join(
+                            filter(None, [article["source"], article.get("published"), f"{article['passages']} passages"])
+                        )
                     )
                 )
                 if st.button("Delete article", key=f"delete-{article['source']}"):
                     delete_article(service.articles_dir, article["source"])
-                    st.toast(f"Deleted {article['source']}; update the index to remove its passages.")
+                    st.toast(escape_markdown(f"Deleted {article['source']}; update the index to remove its passages."))
                     st.rerun()
     return generator, k, show_scores
 
@@ -162,9 +164,10 @@ def ask(service: RagService, question: str, generator: str, k: int, show_scores:
             if isinstance(event, Retrieved):
                 with sources.container():
                     if event.question != question:
-                        st.caption(f"Searched for: {event.question}")
+                        st.caption("Searched for: " + escape_markdown(event.question))
                     names = sorted({p.source for p in event.passages})
-                    st.caption(f"Found {len(event.passages)} passages in: " + ", ".join(names) if names else "Found nothing.")
+                    found = f"Found {len(event.passages)} passages in: " + ", ".join(names) if names else "Found nothing."
+                    st.caption(escape_markdown(found))
             elif isinstance(event, Token):
                 yield escape_markdown(event.text)
             elif isinstance(event, Finished):
@@ -181,7 +184,7 @@ def ask(service: RagService, question: str, generator: str, k: int, show_scores:
 def main() -> None:
     service = get_service()
     generator, k, show_scores = sidebar(service)
-    st.title("📰 News Desk")
+    st.title("News Desk")
     st.caption("Ask about the articles in the folder. Every answer cites the passages it rests on.")
     st.session_state.setdefault("turns", [])
 
@@ -200,7 +203,7 @@ def main() -> None:
                 warm_generator(generator)
                 ask(service, question, generator, k, show_scores)
             except QuestionError as error:
-                st.warning(str(error))
+                st.warning(escape_markdown(str(error)))
 
 
 main()
