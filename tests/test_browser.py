@@ -112,7 +112,7 @@ def test_ask_then_upload_update_and_ask_again(page, app_url, tmp_path):
     page.get_by_text("Added", exact=False).first.wait_for(timeout=120_000)
 
     ask(page, "How many steel cables were replaced on the Harbour Bridge in Velmora?")
-    page.get_by_text("120 steel cables", exact=False).last.wait_for(timeout=120_000)
+    page.get_by_text("120 steel cables", exact=False).first.wait_for(timeout=120_000)
     page.locator("summary", has_text="harbour.txt").first.wait_for(timeout=30_000)
     assert page.title() != "owned"
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
