@@ -69,8 +69,7 @@ def _progress_bar() -> tuple[Callable[[int, int], None], Callable[[], None]]:
     def update(done: int, total: int) -> None:
         if "bar" not in bar:
             bar["bar"] = tqdm(total=total, unit="passage", desc="indexing", file=sys.stderr, leave=False)
-        bar["bar"].n = done
-        bar["bar"].refresh()
+        bar["bar"].update(done - bar["bar"].n)  # tqdm redraws at most a few times a second
 
     def close() -> None:
         if "bar" in bar:
@@ -95,9 +94,16 @@ def _sync(service, quiet: bool = False):
 
 def _ensure_fresh(service) -> None:
     """Bring the index up to date before answering when the folder changed."""
-    if service.index.is_stale():
-        print("rag: the articles folder changed; updating the index…", file=sys.stderr)
-        _sync(service)
+    if not service.index.is_stale():
+        return
+    print("rag: the articles folder changed; updating the index…", file=sys.stderr)
+    update, close = _progress_bar()
+    try:
+        state = service.refresh_if_stale(progress=update)
+    finally:
+        close()
+    if state == "busy":
+        print("rag: another index update is running; answering from the index as it stands", file=sys.stderr)
 
 
 def command_index(args: argparse.Namespace) -> int:
@@ -109,7 +115,8 @@ def command_index(args: argparse.Namespace) -> int:
                 {
                     "added": report.added,
                     "updated": report.updated,
-                    "skipped": report.skipped,
+                    "unchanged": report.unchanged,
+                    "files_skipped": len(report.skipped_files),
                     "deleted": report.deleted,
                     "total": report.total,
                     "skipped_files": [vars(item) for item in report.skipped_files],
@@ -119,7 +126,7 @@ def command_index(args: argparse.Namespace) -> int:
     else:
         print(
             f"{report.articles} articles, {report.total} passages in the index "
-            f"(added {report.added}, updated {report.updated}, unchanged {report.skipped}, "
+            f"(added {report.added}, updated {report.updated}, unchanged {report.unchanged}, "
             f"deleted {report.deleted}; {len(report.skipped_files)} files skipped)"
         )
     return 0

@@ -29,6 +29,7 @@ class SentenceTransformerEmbeddings(Embeddings):
         passage_prefix: str = "",
     ) -> None:
         self.model_path = model_path
+        self.name = model_path.name if model_path else "all-MiniLM-L6-v2"
         self.batch_size = batch_size
         self.query_prefix = query_prefix
         self.passage_prefix = passage_prefix

@@ -32,6 +32,7 @@ from rag.loading import SkippedFile, article_paths, load_articles
 from rag.settings import Settings
 
 ProgressCallback = Callable[[int, int], None]
+INDEX_BATCH = 256  # passages embedded and written per step of the indexing API
 
 STOP_WORDS = frozenset(
     """a about above after again against all am an and any are as at be because been before being
@@ -142,6 +143,19 @@ class KeywordIndex:
         )
         return [(doc_id, float(score)) for doc_id, score in rows]
 
+    def ids(self, sources: Sequence[str] | None = None) -> list[str]:
+        """Passage ids of these articles (all passages when `sources` is None)."""
+        connection = self._connection()
+        if sources is None:
+            return [row[0] for row in connection.execute("SELECT id FROM passages")]
+        found: list[str] = []
+        for start in range(0, len(sources), 500):
+            chunk = list(sources[start : start + 500])
+            marks = ",".join("?" * len(chunk))
+            rows = connection.execute(f"SELECT id FROM passages WHERE source IN ({marks})", chunk)
+            found.extend(row[0] for row in rows)
+        return found
+
     def get(self, ids: Sequence[str]) -> dict[str, Document]:
         if not ids:
             return {}
@@ -245,7 +259,7 @@ class PassageStore(VectorStore):
 class SyncReport:
     added: int = 0
     updated: int = 0
-    skipped: int = 0
+    unchanged: int = 0
     deleted: int = 0
     total: int = 0
     articles: int = 0
@@ -284,6 +298,7 @@ def passage_text(document: Document) -> str:
 
 
 def _folder_signature(folder: Path) -> dict[str, list[int]]:
+    """Size and modification time of every article file: what tells a changed file apart."""
     signature = {}
     for path in article_paths(folder):
         try:
@@ -377,14 +392,33 @@ class ArticleIndex:
         temporary.write_text(json.dumps(manifest, indent=1), "utf-8")
         os.replace(temporary, path)
 
+    def _fingerprint(self) -> dict[str, Any]:
+        """What the stored passages depend on besides the files; a change means a full pass."""
+        settings = self.settings
+        return {
+            "version": 2,
+            "collection": settings.collection,
+            "chunk_size": settings.chunk_size,
+            "chunk_overlap": settings.chunk_overlap,
+            "title_in_passage": settings.title_in_passage,
+            "embedder": getattr(self.embedder, "name", type(self.embedder).__name__),
+        }
+
+    def _indexed_files(self) -> dict[str, dict[str, Any]] | None:
+        """The files of the last completed update, or None when a full pass is needed."""
+        manifest = self._read_manifest()
+        if manifest.get("fingerprint") != self._fingerprint():
+            return None
+        return manifest.get("files")
+
     def changed_files(self) -> list[str]:
         """Article files added, changed or removed since the last completed update."""
-        before = self._read_manifest().get("files")
+        before = self._indexed_files()
         now = _folder_signature(Path(self.settings.articles_dir))
         if before is None:
             return sorted(now) or ["(no index yet)"]
         names = set(before) | set(now)
-        return sorted(name for name in names if before.get(name) != now.get(name))
+        return sorted(name for name in names if before.get(name, {}).get("stat") != now.get(name))
 
     def is_stale(self) -> bool:
         return bool(self.changed_files())
@@ -415,10 +449,35 @@ class ArticleIndex:
             lock.release()
 
     def _sync_locked(self, progress: ProgressCallback | None) -> SyncReport:
+        """Embed and store the passages of new and changed files; delete those of removed ones.
+
+        Only files whose size or modification time differ from the last completed update are
+        read, so adding one article costs the same however large the index is. The manifest is
+        written last: after a crash the next run redoes the unfinished files, and content-hash
+        ids make the redone writes replace, never duplicate, what the crashed run stored.
+        """
         settings = self.settings
         folder = Path(settings.articles_dir)
         signature = _folder_signature(folder)
-        loaded = load_articles(folder, settings.max_article_bytes)
+        indexed = self._indexed_files()
+        if indexed is None:
+            reread: set[str] | None = None
+            removed: list[str] = []
+            known_hashes: dict[str, str] = {}
+        else:
+            previously_skipped = {name for name, entry in indexed.items() if not entry.get("sha256")}
+            reread = {
+                name
+                for name, stat in signature.items()
+                if indexed.get(name, {}).get("stat") != stat or name in previously_skipped
+            }
+            removed = sorted(set(indexed) - set(signature))
+            known_hashes = {
+                entry["sha256"]: name
+                for name, entry in indexed.items()
+                if entry.get("sha256") and name in signature and name not in reread
+            }
+        loaded = load_articles(folder, settings.max_article_bytes, reread, known_hashes)
         count_tokens = getattr(self.embedder, "count_tokens", None)
         documents = [
             passage_document(passage, settings.title_in_passage)
@@ -431,7 +490,11 @@ class ArticleIndex:
             )
         ]
         store = self.store
-        store.known_sources = store.keywords.sources()
+        store.known_sources = (
+            {name for name in reread if name in indexed and indexed[name].get("sha256")}
+            if indexed is not None and reread is not None
+            else store.keywords.sources()
+        )
         store.updated = 0
 
         def with_progress(docs: list[Document]) -> Iterator[Document]:
@@ -444,16 +507,31 @@ class ArticleIndex:
             with_progress(documents),
             self.record_manager,
             store,
-            cleanup="full",
+            cleanup="full" if reread is None else "scoped_full",
             source_id_key="source",
             key_encoder="sha256",
-            batch_size=64,
+            batch_size=INDEX_BATCH,
         )
         if progress and not documents:
             progress(0, 0)
+        loaded_names = {article.source for article in loaded.articles}
+        if reread is None:
+            deleted = self._remove_orphans(None)
+        else:
+            gone = removed + sorted(reread - loaded_names)  # removed, or now unusable
+            deleted = self._delete_sources(gone) + self._remove_orphans(sorted(loaded_names))
+        total = store.keywords.count()
+        hashes = {article.source: article.content_hash for article in loaded.articles}
+        files = {}
+        for name, stat in signature.items():
+            if reread is None or name in reread:
+                files[name] = {"stat": stat, "sha256": hashes.get(name)}
+            else:
+                files[name] = indexed[name]
         self._write_manifest(
             {
-                "files": signature,
+                "fingerprint": self._fingerprint(),
+                "files": files,
                 "updated_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
                 "skipped": [asdict(item) for item in loaded.skipped],
             }
@@ -461,12 +539,44 @@ class ArticleIndex:
         return SyncReport(
             added=result["num_added"] - store.updated,
             updated=store.updated,
-            skipped=result["num_skipped"],
-            deleted=result["num_deleted"],
-            total=store.keywords.count(),
-            articles=len(loaded.articles),
+            unchanged=max(0, total - result["num_added"]),  # passages left as they were
+            deleted=result["num_deleted"] + deleted,
+            total=total,
+            articles=sum(1 for entry in files.values() if entry.get("sha256")),
             skipped_files=loaded.skipped,
         )
+
+    def _stored_ids(self, sources: list[str] | None) -> set[str]:
+        """Ids in the vector store or the keyword table, of `sources` or of everything."""
+        ids = set(self.keywords.ids(sources))
+        collection = self.collection
+        if sources is None:
+            ids.update(collection.get(include=[])["ids"])
+        else:
+            for start in range(0, len(sources), 500):
+                where = {"source": {"$in": sources[start : start + 500]}}
+                ids.update(collection.get(where=where, include=[])["ids"])
+        return ids
+
+    def _delete_sources(self, sources: list[str]) -> int:
+        """Delete every passage of these articles from both stores and the record manager."""
+        if not sources:
+            return 0
+        keys = set(self.record_manager.list_keys(group_ids=sources)) | self._stored_ids(sources)
+        if keys:
+            self.store.delete(sorted(keys))
+            self.record_manager.delete_keys(sorted(keys))
+        return len(keys)
+
+    def _remove_orphans(self, sources: list[str] | None) -> int:
+        """Delete stored passages the record manager does not know (left by a killed run)."""
+        if sources == []:
+            return 0
+        known = set(self.record_manager.list_keys(group_ids=sources))
+        orphans = sorted(self._stored_ids(sources) - known)
+        if orphans:
+            self.store.delete(orphans)
+        return len(orphans)
 
     # -- reading -------------------------------------------------------------------------
     def status(self) -> IndexStatus:

@@ -272,11 +272,22 @@ def article_paths(folder: Path) -> list[Path]:
     )
 
 
-def load_articles(folder: Path, max_bytes: int) -> LoadResult:
-    """Load every article in `folder`; files that cannot be used are listed with the reason."""
+def load_articles(
+    folder: Path,
+    max_bytes: int,
+    names: set[str] | None = None,
+    known_hashes: dict[str, str] | None = None,
+) -> LoadResult:
+    """Load the articles in `folder` (only `names` when given); unusable files are listed with why.
+
+    `known_hashes` maps the content hash of articles already indexed to their file names, so a
+    new file with the same bytes as one of them is skipped as a duplicate.
+    """
     result = LoadResult()
-    by_hash: dict[str, str] = {}
+    by_hash: dict[str, str] = dict(known_hashes or {})
     for path in article_paths(folder):
+        if names is not None and path.name not in names:
+            continue
         try:
             size = path.stat().st_size
             if size > max_bytes:

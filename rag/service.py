@@ -12,7 +12,7 @@ from pathlib import Path
 from rag.answer import Assistant
 from rag.embedding import SentenceTransformerEmbeddings
 from rag.generators import ChatModelGenerator, ExtractiveGenerator, Generator, SentenceRanker
-from rag.index import ArticleIndex, SyncReport
+from rag.index import ArticleIndex, IndexBusy, SyncReport
 from rag.retrieval import HybridRetriever
 from rag.settings import GeneratorName, Settings
 
@@ -74,5 +74,21 @@ class RagService:
             fallback = ExtractiveGenerator(self.embedder, min_score=self.settings.quote_fallback_score)
         return Assistant(self.retriever, chosen, self.settings, fallback)
 
-    def update_index(self, progress=None, on_wait=None) -> SyncReport:
-        return self.index.sync(progress=progress, on_wait=on_wait)
+    def update_index(self, progress=None, on_wait=None, wait: bool = True) -> SyncReport:
+        """Bring the index in step with the folder; with `wait=False`, raise `IndexBusy` when
+        another process is updating it instead of waiting for that update to finish."""
+        return self.index.sync(progress=progress, on_wait=on_wait, wait=wait)
+
+    def refresh_if_stale(self, progress=None) -> str:
+        """Update the index if the folder changed, without waiting on another process's update.
+
+        Returns "fresh", "updated", or "busy" (another update is running; questions are answered
+        from the index as it stands, which is always a consistent set of passages).
+        """
+        if not self.index.is_stale():
+            return "fresh"
+        try:
+            self.update_index(progress=progress, wait=False)
+        except IndexBusy:
+            return "busy"
+        return "updated"

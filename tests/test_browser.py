@@ -100,7 +100,8 @@ def test_ask_then_upload_update_and_ask_again(page, app_url, tmp_path):
     article = tmp_path / "harbour.txt"
     article.write_text(
         "Harbour Bridge Reopens\n\nThe Harbour Bridge in Velmora reopened after engineers replaced "
-        "120 steel cables. <script>document.title='owned'</script>\n",
+        "120 steel cables. <script>document.title='owned'</script> "
+        "<img src=x onerror=\"document.title='owned'\">\n",
         encoding="utf-8",
     )
     page.locator("input[type=file]").set_input_files(str(article))
@@ -113,7 +114,14 @@ def test_ask_then_upload_update_and_ask_again(page, app_url, tmp_path):
 
     ask(page, "How many steel cables were replaced on the Harbour Bridge in Velmora?")
     page.get_by_text("120 steel cables", exact=False).first.wait_for(timeout=120_000)
-    page.locator("summary", has_text="harbour.txt").first.wait_for(timeout=30_000)
+    source = page.locator("summary", has_text="harbour.txt").first
+    source.wait_for(timeout=30_000)
+    source.click()
+    # The markup is on the page as visible text, and nothing of it became an element or ran.
+    page.get_by_text("<script>document.title='owned'</script>", exact=False).first.wait_for(timeout=30_000)
+    page.get_by_text("onerror=", exact=False).first.wait_for(timeout=30_000)
+    assert page.locator("img[src='x']").count() == 0
+    assert not page.evaluate("[...document.scripts].some(s => s.textContent.includes('owned'))")
     assert page.title() != "owned"
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / "chat.png"), full_page=True)

@@ -33,7 +33,7 @@ def test_index_json_counts_then_nothing_new(folders):
     first = run("index", "--articles", str(articles), "--index", str(index), "--json")
     assert first.returncode == 0, first.stderr
     counts = json.loads(first.stdout)
-    assert {"added", "updated", "skipped", "deleted", "total"} <= counts.keys()
+    assert {"added", "updated", "unchanged", "deleted", "total", "files_skipped"} <= counts.keys()
     assert counts["added"] == counts["total"] > 20
     second = json.loads(run("index", "--articles", str(articles), "--index", str(index), "--json").stdout)
     assert (second["added"], second["deleted"], second["total"]) == (0, 0, counts["total"])
@@ -102,12 +102,32 @@ def test_errors_are_one_line_without_traceback(folders):
     assert neither.returncode != 0 and "Traceback" not in neither.stderr
 
 
-def test_index_names_skipped_files_on_stderr(tmp_path):
+def test_index_keeps_going_past_bad_files_and_names_each(tmp_path):
     articles = tmp_path / "articles"
     articles.mkdir()
-    (articles / "story.txt").write_text("Quiet Day In Town\n\nNothing much happened in the town of Arlen today.\n", "utf-8")
+    story = "Quiet Day In Town\n\nNothing much happened in the town of Arlen today, said the mayor.\n"
+    (articles / "story.txt").write_text(story, "utf-8")
+    (articles / "story-copy.txt").write_text(story, "utf-8")
     (articles / "blank.txt").write_text("", "utf-8")
-    result = run("index", "--articles", str(articles), "--index", str(tmp_path / "index"), "--json")
+    (articles / "image.txt").write_bytes(bytes(range(256)) * 4)
+    (articles / "huge.txt").write_text("Big News\n\n" + "word " * 30_000, "utf-8")
+    (articles / "feed.txt").write_bytes("Café Reopens\n\nThe café in Sète reopened on Monday, its owner said.\n".encode("latin-1"))
+    env_limit = {"RAG_MAX_ARTICLE_BYTES": "100000"}
+    result = subprocess.run(
+        [RAG, "index", "--articles", str(articles), "--index", str(tmp_path / "index"), "--json"],
+        capture_output=True, text=True, timeout=300, env={**os.environ, **env_limit},
+    )
     assert result.returncode == 0, result.stderr
-    assert "skipped blank.txt: empty file" in result.stderr
-    assert json.loads(result.stdout)["skipped_files"] == [{"source": "blank.txt", "reason": "empty file"}]
+    counts = json.loads(result.stdout)
+    reasons = {item["source"]: item["reason"] for item in counts["skipped_files"]}
+    assert set(reasons) == {"story-copy.txt", "blank.txt", "image.txt", "huge.txt"}
+    assert reasons["blank.txt"] == "empty file"
+    assert "binary" in reasons["image.txt"]
+    assert "limit" in reasons["huge.txt"]
+    assert reasons["story-copy.txt"] == "duplicate of story.txt"
+    assert counts["files_skipped"] == 4
+    for name, reason in reasons.items():
+        assert f"skipped {name}: {reason}" in result.stderr
+    found = json.loads(run("search", "café Sète", "--articles", str(articles), "--index", str(tmp_path / "index"), "--json").stdout)
+    assert found["results"][0]["source"] == "feed.txt"  # Latin-1 decoded, not dropped
+    assert "café in Sète" in found["results"][0]["text"]

@@ -20,7 +20,7 @@ def test_first_build_then_unchanged_run_embeds_nothing(service):
     assert first.articles == 5
     again = service.update_index()
     assert (again.added, again.updated, again.deleted) == (0, 0, 0)
-    assert again.skipped == first.total == again.total
+    assert again.unchanged == first.total == again.total
     assert not service.index.is_stale()
 
 
@@ -38,7 +38,7 @@ def test_add_change_delete_touch_only_that_article(service, articles_dir: Path):
     (articles_dir / "harbour.txt").write_text(NEW_ARTICLE + "\nA second bridge will follow in 2026.\n", "utf-8")
     changed = service.update_index()
     assert changed.added == 0 and changed.updated >= 1  # only that article's passages
-    assert changed.updated + changed.skipped == changed.total
+    assert changed.updated + changed.unchanged == changed.total
     assert changed.deleted >= 1
 
     (articles_dir / "harbour.txt").unlink()

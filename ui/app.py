@@ -12,6 +12,7 @@ from rag.articles import (
     passage_in_context,
     save_article,
 )
+from rag.index import IndexBusy
 from rag.service import RagService
 from rag.settings import load_settings
 
@@ -22,8 +23,7 @@ st.set_page_config(page_title="News Desk · cited answers", layout="wide")
 def get_service() -> RagService:
     service = RagService(load_settings())
     service.embedder.warm_up()
-    if service.index.is_stale():
-        service.update_index()
+    service.refresh_if_stale()
     return service
 
 
@@ -104,12 +104,18 @@ def sidebar(service: RagService) -> tuple[str, int, bool]:
             st.warning("Files changed since the last update: " + escape_markdown(", ".join(status.changed[:8])))
         if st.button("Update index", type="primary" if status.stale else "secondary", use_container_width=True):
             bar = st.progress(0.0, text="Updating the index…")
-            report = service.update_index(
-                progress=lambda done, total: bar.progress(done / total if total else 1.0, text=f"{done}/{total} passages")
-            )
-            bar.progress(1.0, text="Index up to date")
-            st.session_state["last_report"] = report
-            st.rerun()
+            try:
+                report = service.update_index(
+                    progress=lambda done, total: bar.progress(done / total if total else 1.0, text=f"{done}/{total} passages"),
+                    wait=False,
+                )
+            except IndexBusy:
+                bar.empty()
+                st.info("Another index update is running. Questions are answered from the index as it stands; update again when it ends.")
+            else:
+                bar.progress(1.0, text="Index up to date")
+                st.session_state["last_report"] = report
+                st.rerun()
         if report := st.session_state.get("last_report"):
             st.success(
                 f"Added {report.added}, updated {report.updated}, removed {report.deleted} passages; "

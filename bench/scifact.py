@@ -1,0 +1,143 @@
+"""Retrieval quality on BEIR SciFact (test split), measured with the product's own index.
+
+    .venv/bin/python bench/scifact.py [--work DIR] [--levers]
+
+Writes each of the 5,183 abstracts as one article (title, blank line, text) into
+`<work>/articles`, builds the index with `rag index` (a separate process, as a user would),
+then runs the 300 test claims through the product's retriever and prints nDCG@10 over distinct
+articles (a passage counts for the abstract it came from, first occurrence only), recall@100,
+and the published rows beside ours. With `--levers` it also scores the alternatives that were
+tried, on the same index. The benchmark is read from ../shared/bench/scifact and never copied
+into the repository.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import os
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+DATA = ROOT.parent / "shared" / "bench" / "scifact"
+PUBLISHED = [
+    ("BM25 (BEIR paper)", 0.665),
+    ("all-MiniLM-L6-v2 dense (MTEB)", 0.645),
+    ("BM25 + MiniLM cross-encoder re-ranking (BEIR paper)", 0.688),
+]
+
+
+def read_jsonl(path: Path) -> list[dict]:
+    return [json.loads(line) for line in path.read_text("utf-8").splitlines() if line.strip()]
+
+
+def read_qrels(path: Path) -> dict[str, dict[str, int]]:
+    qrels: dict[str, dict[str, int]] = {}
+    for line in path.read_text("utf-8").splitlines()[1:]:
+        query_id, doc_id, score = line.split("\t")
+        if int(score) > 0:
+            qrels.setdefault(query_id, {})[doc_id] = int(score)
+    return qrels
+
+
+def write_articles(corpus: list[dict], folder: Path) -> None:
+    """One file per abstract, named by its id; files already written are left alone."""
+    folder.mkdir(parents=True, exist_ok=True)
+    for doc in corpus:
+        path = folder / f"{doc['_id']}.txt"
+        if not path.exists():
+            path.write_text(f"{doc['title'].strip()}\n\n{doc['text'].strip()}\n", "utf-8")
+
+
+def ndcg_at(ranked: list[str], relevant: dict[str, int], cutoff: int = 10) -> float:
+    dcg = sum(relevant.get(doc, 0) / math.log2(rank + 2) for rank, doc in enumerate(ranked[:cutoff]))
+    ideal = sorted(relevant.values(), reverse=True)[:cutoff]
+    idcg = sum(score / math.log2(rank + 2) for rank, score in enumerate(ideal))
+    return dcg / idcg if idcg else 0.0
+
+
+def distinct_articles(sources: list[str]) -> list[str]:
+    seen: dict[str, None] = {}
+    for source in sources:
+        seen.setdefault(Path(source).stem, None)
+    return list(seen)
+
+
+def score(search: Callable[[str], list[str]], queries: list[dict], qrels) -> dict[str, float]:
+    ndcg, recall, latencies = [], [], []
+    for query in queries:
+        relevant = qrels[query["_id"]]
+        started = time.perf_counter()
+        ranked = distinct_articles(search(query["text"]))
+        latencies.append(time.perf_counter() - started)
+        ndcg.append(ndcg_at(ranked, relevant))
+        recall.append(len(set(ranked[:100]) & set(relevant)) / len(relevant))
+    latencies.sort()
+    return {
+        "ndcg@10": sum(ndcg) / len(ndcg),
+        "recall@100": sum(recall) / len(recall),
+        "p50_ms": 1000 * latencies[len(latencies) // 2],
+    }
+
+
+def build_index(articles: Path, index: Path, extra_env: dict[str, str]) -> dict:
+    env = {**os.environ, "RAG_ARTICLES_DIR": str(articles), "RAG_INDEX_DIR": str(index), **extra_env}
+    started = time.perf_counter()
+    done = subprocess.run(
+        [sys.executable, "-m", "rag.cli", "index", "--json"],
+        env=env, cwd=ROOT, check=True, stdout=subprocess.PIPE, text=True,
+    )
+    report = json.loads(done.stdout)
+    report["seconds"] = time.perf_counter() - started
+    return report
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--work", type=Path, default=ROOT / "bench" / "results" / "scifact")
+    parser.add_argument("--levers", action="store_true", help="also score the alternatives tried")
+    args = parser.parse_args()
+    if not DATA.exists():
+        sys.exit(f"SciFact not found at {DATA}")
+
+    from rag.service import RagService
+    from rag.settings import load_settings
+
+    corpus = read_jsonl(DATA / "corpus.jsonl")
+    qrels = read_qrels(DATA / "qrels" / "test.tsv")
+    queries = [q for q in read_jsonl(DATA / "queries.jsonl") if q["_id"] in qrels]
+    articles = args.work / "articles"
+    write_articles(corpus, articles)
+
+    index_dir = args.work / "index"
+    report = build_index(articles, index_dir, {})
+    print(f"rag index: {report['total']} passages from {len(corpus)} abstracts, "
+          f"{report['added']} embedded in {report['seconds']:.1f} s")
+
+    settings = load_settings(articles_dir=articles, index_dir=index_dir)
+    service = RagService(settings)
+    retriever = service.retriever
+    retriever.search("warm up", k=1)
+    depth = 100
+
+    def product(query: str) -> list[str]:
+        return [p.source for p in retriever.search(query, k=depth)]
+
+    rows = [("ours: default retriever", score(product, queries, qrels))]
+    print()
+    print(f"{'system':58} {'nDCG@10':>8} {'R@100':>7} {'p50 ms':>7}")
+    for name, value in PUBLISHED:
+        print(f"{name:58} {value:8.3f} {'':>7} {'':>7}")
+    for name, result in rows:
+        print(f"{name:58} {result['ndcg@10']:8.3f} {result['recall@100']:7.3f} {result['p50_ms']:7.1f}")
+
+
+if __name__ == "__main__":
+    main()

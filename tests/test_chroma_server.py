@@ -1,0 +1,114 @@
+"""Server mode: the same index and answers against a real `chroma run` on 127.0.0.1."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import SEEDS, make_service
+
+BIN = Path(sys.executable).parent
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def chroma_server(tmp_path_factory):
+    data = tmp_path_factory.mktemp("chroma-server")
+    port = free_port()
+    log = (data / "server.log").open("wb")
+    process = subprocess.Popen(
+        [str(BIN / "chroma"), "run", "--path", str(data / "db"), "--host", "127.0.0.1", "--port", str(port)],
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+    deadline = time.monotonic() + 60
+    while True:
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/api/v2/heartbeat", timeout=1):
+                break
+        except OSError:
+            assert process.poll() is None, (data / "server.log").read_text(errors="replace")
+            assert time.monotonic() < deadline, "chroma server did not start"
+            time.sleep(0.2)
+    yield {"chroma_host": "127.0.0.1", "chroma_port": port}
+    process.terminate()
+    process.wait(timeout=30)
+    log.close()
+
+
+def server_ids(server: dict, collection: str) -> set[str]:
+    import chromadb
+    from chromadb.config import Settings
+
+    client = chromadb.HttpClient(
+        host=server["chroma_host"], port=server["chroma_port"], settings=Settings(anonymized_telemetry=False)
+    )
+    return set(client.get_collection(collection).get(include=[])["ids"])
+
+
+def test_incremental_index_against_the_server(chroma_server, tmp_path, embedder):
+    articles = tmp_path / "articles"
+    shutil.copytree(SEEDS, articles)
+    service = make_service(articles, tmp_path / "index", embedder, collection="incremental", **chroma_server)
+    first = service.update_index()
+    assert first.added == first.total > 20
+    assert not (tmp_path / "index" / "chroma").exists()  # vectors live on the server only
+
+    stored = server_ids(chroma_server, "incremental")
+    assert stored == set(service.index.keywords.ids()) == set(service.index.record_manager.list_keys())
+
+    again = service.update_index()
+    assert (again.added, again.updated, again.deleted) == (0, 0, 0)
+
+    changed_file = sorted(articles.glob("*.txt"))[0]
+    changed_file.write_text(changed_file.read_text("utf-8") + "\nA closing line added by the editor.\n", "utf-8")
+    removed_file = sorted(articles.glob("*.txt"))[1]
+    removed_passages = len(service.index.keywords.ids([removed_file.name]))
+    removed_file.unlink()
+    report = service.update_index()
+    assert 0 < report.updated + report.added < 10  # only the changed article's new passages
+    assert report.deleted >= removed_passages
+    stored = server_ids(chroma_server, "incremental")
+    assert stored == set(service.index.keywords.ids()) == set(service.index.record_manager.list_keys())
+    assert removed_file.name not in service.index.keywords.sources()
+
+
+def test_cli_index_and_ask_against_the_server(chroma_server, tmp_path):
+    articles = tmp_path / "articles"
+    shutil.copytree(SEEDS, articles)
+    env = {
+        **os.environ,
+        "RAG_CHROMA_HOST": chroma_server["chroma_host"],
+        "RAG_CHROMA_PORT": str(chroma_server["chroma_port"]),
+        "RAG_COLLECTION": "cli",
+        "RAG_GENERATOR": "extractive",
+        "RAG_ARTICLES_DIR": str(articles),
+        "RAG_INDEX_DIR": str(tmp_path / "index"),
+    }
+    built = subprocess.run([str(BIN / "rag"), "index", "--json"], env=env, capture_output=True, text=True, timeout=300)
+    assert built.returncode == 0, built.stderr
+    total = json.loads(built.stdout)["total"]
+    assert len(server_ids(chroma_server, "cli")) == total
+
+    asked = subprocess.run(
+        [str(BIN / "rag"), "ask", "--json", "Which Russian foreign minister did Rubio meet?"],
+        env=env, capture_output=True, text=True, timeout=300,
+    )
+    assert asked.returncode == 0, asked.stderr
+    answer = json.loads(asked.stdout)
+    assert "Lavrov" in answer["answer"]
+    assert answer["citations"] and all(c["source"].endswith(".txt") for c in answer["citations"])

@@ -1,0 +1,159 @@
+"""Crashes and concurrent use, with real `rag` processes on a real index."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from rag.index import ArticleIndex
+from rag.settings import load_settings
+from tests.conftest import SEEDS, SHARED
+
+RAG = str(Path(sys.executable).parent / "rag")
+SCIFACT = SHARED / "bench" / "scifact" / "corpus.jsonl"
+CRASH_CORPUS = 300  # abstracts: about 900 passages, several indexing batches
+
+
+def rag_process(*args: str, index: Path, articles: Path, **kwargs) -> subprocess.Popen:
+    env = {**os.environ, "RAG_GENERATOR": "extractive", "RAG_INDEX_DIR": str(index), "RAG_ARTICLES_DIR": str(articles)}
+    return subprocess.Popen(
+        [RAG, *args], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, **kwargs
+    )
+
+
+def rag(*args: str, index: Path, articles: Path, timeout: float = 600) -> subprocess.CompletedProcess:
+    process = rag_process(*args, index=index, articles=articles)
+    out, err = process.communicate(timeout=timeout)
+    return subprocess.CompletedProcess(process.args, process.returncode, out, err)
+
+
+def stored_passages(index: Path) -> int:
+    """Passages committed so far, read the way a second process would see them."""
+    path = index / "keywords.sqlite"
+    if not path.exists():
+        return 0
+    try:
+        with sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=5) as connection:
+            return connection.execute("SELECT COUNT(*) FROM passages").fetchone()[0]
+    except sqlite3.OperationalError:
+        return 0
+
+
+def wait_until(condition, timeout: float = 300, every: float = 0.05) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, "timed out"
+        time.sleep(every)
+
+
+def index_contents(index: Path, articles: Path, embedder) -> dict[str, set[str]]:
+    """The passage ids held by each of the three parts of an index."""
+    opened = ArticleIndex(load_settings(index_dir=index, articles_dir=articles), embedder)
+    chroma_ids = opened.collection.get(include=[])["ids"]
+    keyword_ids = opened.keywords.ids()
+    record_keys = opened.record_manager.list_keys()
+    assert len(chroma_ids) == len(set(chroma_ids)) and len(keyword_ids) == len(set(keyword_ids))
+    return {"chroma": set(chroma_ids), "keywords": set(keyword_ids), "records": set(record_keys)}
+
+
+@pytest.fixture(scope="module")
+def abstracts(tmp_path_factory) -> Path:
+    if not SCIFACT.exists():
+        pytest.skip("../shared/bench/scifact is absent")
+    folder = tmp_path_factory.mktemp("scifact") / "articles"
+    folder.mkdir()
+    with SCIFACT.open(encoding="utf-8") as corpus:
+        for _, line in zip(range(CRASH_CORPUS), corpus):
+            doc = json.loads(line)
+            (folder / f"{doc['_id']}.txt").write_text(f"{doc['title']}\n\n{doc['text']}\n", "utf-8")
+    return folder
+
+
+def test_kill_9_while_indexing_loses_nothing(abstracts, tmp_path, embedder):
+    index = tmp_path / "index"
+    # Killed twice, at different points: early (mid first batches) and later (mid-run).
+    for stored_before_kill in (1, 300):
+        process = rag_process("index", "--json", index=index, articles=abstracts)
+        wait_until(lambda: stored_passages(index) >= stored_before_kill or process.poll() is not None)
+        assert process.poll() is None, "indexing finished before it could be killed"
+        process.send_signal(signal.SIGKILL)
+        process.wait()
+        assert process.returncode == -signal.SIGKILL
+    killed_at = stored_passages(index)
+
+    finished = rag("index", "--json", index=index, articles=abstracts)
+    assert finished.returncode == 0, finished.stderr
+    report = json.loads(finished.stdout)
+    assert report["added"] > 0 and report["total"] > killed_at
+
+    again = json.loads(rag("index", "--json", index=index, articles=abstracts).stdout)
+    assert (again["added"], again["updated"], again["deleted"]) == (0, 0, 0)
+
+    clean = tmp_path / "clean"
+    built = json.loads(rag("index", "--json", index=clean, articles=abstracts).stdout)
+    assert report["total"] == again["total"] == built["total"]
+
+    recovered = index_contents(index, abstracts, embedder)
+    reference = index_contents(clean, abstracts, embedder)
+    # No duplicates, no orphans: the three parts agree, and match a clean build id for id.
+    assert recovered["chroma"] == recovered["keywords"] == recovered["records"] == reference["chroma"]
+
+
+@pytest.fixture
+def growing_folder(tmp_path) -> tuple[Path, Path]:
+    """An index of the seeds, then a folder grown enough that the next update takes a while."""
+    articles = tmp_path / "articles"
+    shutil.copytree(SEEDS, articles)
+    index = tmp_path / "index"
+    assert rag("index", index=index, articles=articles).returncode == 0
+    for edition in range(1, 7):
+        for seed in sorted(SEEDS.glob("*.txt")):
+            text = seed.read_text("utf-8")
+            (articles / f"{seed.stem}-edition-{edition}.txt").write_text(
+                f"Edition {edition} of {seed.stem}\n\n{text}", "utf-8"
+            )
+    return articles, index
+
+
+def test_questions_during_an_update_are_answered_and_updates_are_serialised(growing_folder, embedder):
+    articles, index = growing_folder
+    before = stored_passages(index)
+    first = rag_process("index", "--json", index=index, articles=articles)
+    wait_until(lambda: stored_passages(index) > before)
+    assert first.poll() is None, "the update finished too soon to test against"
+
+    second = rag_process("index", "--json", index=index, articles=articles)
+    answers = []
+    while first.poll() is None and len(answers) < 4:
+        asked = rag("ask", "--json", "Which Russian foreign minister did Rubio meet?", index=index, articles=articles)
+        assert asked.returncode == 0, asked.stderr
+        assert "Traceback" not in asked.stderr
+        answers.append(json.loads(asked.stdout))
+        searched = rag("search", "--json", "Lavrov", index=index, articles=articles)
+        assert searched.returncode == 0, searched.stderr
+        assert json.loads(searched.stdout)["results"]
+    assert answers, "no question was asked while the update ran"
+    for answer in answers:
+        assert "Lavrov" in answer["answer"]
+        assert answer["citations"]
+
+    first_out, first_err = first.communicate(timeout=600)
+    second_out, second_err = second.communicate(timeout=600)
+    assert first.returncode == 0, first_err
+    assert second.returncode == 0, second_err
+    assert "another index update is running" in second_err
+    first_report, second_report = json.loads(first_out), json.loads(second_out)
+    assert first_report["added"] > 0
+    assert (second_report["added"], second_report["deleted"]) == (0, 0)  # ran after, found it done
+    parts = index_contents(index, articles, embedder)
+    assert parts["chroma"] == parts["keywords"] == parts["records"]
+    assert len(parts["chroma"]) == first_report["total"] == second_report["total"]
