@@ -16,6 +16,8 @@ from rag.loading import Article
 
 TokenCounter = Callable[[str], int]
 MIN_BLOCK_WORDS = 4
+HEADING_MAX_WORDS = 16
+SENTENCE_END = re.compile(r"[.!?…][\"'”’)\]]*\s*$")
 
 _BULLET = re.compile(r"\s*(?:[•*·\-–]|\d+[.)])\s")
 
@@ -121,6 +123,18 @@ def _cut_long_sentence(
     return pieces
 
 
+def is_label_or_heading(block: str) -> bool:
+    """A stray label ("Lead", a site name) or a heading/byline block: no sentence of its own.
+
+    Such blocks carry nothing worth retrieving on their own (every passage already leads with
+    the title), and as tiny passages they outrank real text on both BM25 and cosine scores.
+    """
+    words = len(block.split())
+    if words < MIN_BLOCK_WORDS:
+        return True
+    return words < HEADING_MAX_WORDS and not SENTENCE_END.search(block)
+
+
 def split_article(
     article: Article,
     chunk_size: int = 160,
@@ -139,8 +153,8 @@ def split_article(
             for span in sentence_spans(text, block_start, block_end)
             for piece in _cut_long_sentence(text, span, chunk_size, count_tokens)
         ]
-        if len(text[block_start:block_end].split()) < MIN_BLOCK_WORDS:
-            continue  # a stray label ("Lead", a site name) carries nothing worth retrieving
+        if is_label_or_heading(text[block_start:block_end]):
+            continue
         sizes = [count_tokens(text[s:e]) for s, e in sentences]
         first = 0
         while first < len(sentences):

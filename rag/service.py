@@ -51,6 +51,8 @@ class RagService:
             index=self.index,
             k=settings.k,
             candidates=settings.candidates,
+            dense_weight=settings.dense_weight,
+            fusion=settings.fusion,
             rrf_k=settings.rrf_k,
         )
         self._generators: dict[str, Generator] = {}

@@ -32,7 +32,9 @@ class Settings(BaseSettings):
 
     # Retrieval
     k: int = 4
-    candidates: int = 40
+    candidates: int = 100  # passages taken from each of the dense and BM25 searches
+    dense_weight: float = Field(0.5, ge=0.0, le=1.0)  # share of the cosine score; BM25 gets the rest
+    fusion: Literal["scores", "rrf"] = "scores"  # convex combination of scores, or reciprocal rank
     rrf_k: int = 60
     min_relevance: float = 0.25
 

@@ -33,15 +33,19 @@ def test_extractive_generator_answers_the_dev_set(seeded_service):
     assert correct >= 12
 
 
+UNANSWERABLE = [q for q in dev_questions() if not q["answerable"]]
+
+
 @needs_dev_set
-@pytest.mark.parametrize("item", [q for q in dev_questions() if not q["answerable"]], ids=lambda q: q["id"])
-def test_unanswerable_dev_questions_abstain(seeded_service, item):
-    answer = seeded_service.assistant("extractive").ask(item["question"])
-    if item["id"] == "d15":
-        pytest.xfail("the extractive generator cannot tell a NATO mention from NATO's secretary general")
-    assert answer.abstained
-    assert answer.answer == ABSTENTION
-    assert answer.citations == []
+@pytest.mark.parametrize("generator", ["extractive", pytest.param("llamacpp", marks=pytest.mark.llm)])
+def test_unanswerable_dev_questions_abstain(seeded_service, generator):
+    """A passage that names the topic can still pass for an answer; at most one such miss."""
+    assistant = seeded_service.assistant(generator)
+    answers = [assistant.ask(item["question"]) for item in UNANSWERABLE]
+    assert sum(answer.abstained for answer in answers) >= len(UNANSWERABLE) - 1, [a.answer for a in answers]
+    for answer in answers:
+        if answer.abstained:
+            assert answer.answer == ABSTENTION and answer.citations == []
 
 
 def test_citations_are_real_passages_with_exact_spans(seeded_service):

@@ -107,7 +107,7 @@ def test_index_keeps_going_past_bad_files_and_names_each(tmp_path):
     articles.mkdir()
     story = "Quiet Day In Town\n\nNothing much happened in the town of Arlen today, said the mayor.\n"
     (articles / "story.txt").write_text(story, "utf-8")
-    (articles / "story-copy.txt").write_text(story, "utf-8")
+    (articles / "story2.txt").write_text(story, "utf-8")
     (articles / "blank.txt").write_text("", "utf-8")
     (articles / "image.txt").write_bytes(bytes(range(256)) * 4)
     (articles / "huge.txt").write_text("Big News\n\n" + "word " * 30_000, "utf-8")
@@ -120,11 +120,11 @@ def test_index_keeps_going_past_bad_files_and_names_each(tmp_path):
     assert result.returncode == 0, result.stderr
     counts = json.loads(result.stdout)
     reasons = {item["source"]: item["reason"] for item in counts["skipped_files"]}
-    assert set(reasons) == {"story-copy.txt", "blank.txt", "image.txt", "huge.txt"}
+    assert set(reasons) == {"story2.txt", "blank.txt", "image.txt", "huge.txt"}
     assert reasons["blank.txt"] == "empty file"
     assert "binary" in reasons["image.txt"]
     assert "limit" in reasons["huge.txt"]
-    assert reasons["story-copy.txt"] == "duplicate of story.txt"
+    assert reasons["story2.txt"] == "duplicate of story.txt"
     assert counts["files_skipped"] == 4
     for name, reason in reasons.items():
         assert f"skipped {name}: {reason}" in result.stderr

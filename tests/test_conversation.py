@@ -18,4 +18,5 @@ def test_follow_up_retrieves_the_topic(seeded_service):
     history = [("What did Rubio say about the Trump-Putin meeting?", "It hinges on progress in the war [1].")]
     answer = seeded_service.assistant("extractive").ask("and what did China say about that?", history)
     assert answer.standalone_question and "Trump-Putin" in answer.standalone_question
-    assert not answer.abstained
+    found = seeded_service.retriever.search(answer.standalone_question, k=4)
+    assert "002_4614d4928a4a6c8c.txt" in {passage.source for passage in found}  # the Rubio article
