@@ -35,5 +35,15 @@ test: setup browser
 test-fast: setup
 	$(BIN)/python -m pytest -q -m "not llm and not browser"
 
+# Every benchmark in bench/, printing its figures (SciFact needs ../shared and about 10 minutes
+# for its first index).
+bench: setup browser
+	$(BIN)/python bench/seeds.py
+	$(BIN)/python bench/dev_retrieval.py
+	$(BIN)/python bench/ingest.py
+	$(BIN)/python bench/scale.py
+	$(BIN)/python bench/app_memory.py
+	$(BIN)/python bench/scifact.py --levers
+
 clean:
 	rm -rf index
