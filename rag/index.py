@@ -32,6 +32,7 @@ from rag.loading import SkippedFile, article_paths, load_articles
 from rag.settings import Settings
 
 ProgressCallback = Callable[[int, int], None]
+PASSAGE_RULES_VERSION = 3  # raise when cleaning or splitting rules change: forces a full pass
 INDEX_BATCH = 256  # passages embedded and written per step of the indexing API
 
 STOP_WORDS = frozenset(
@@ -398,7 +399,7 @@ class ArticleIndex:
         """What the stored passages depend on besides the files; a change means a full pass."""
         settings = self.settings
         return {
-            "version": 2,
+            "version": PASSAGE_RULES_VERSION,
             "collection": settings.collection,
             "chunk_size": settings.chunk_size,
             "chunk_overlap": settings.chunk_overlap,
