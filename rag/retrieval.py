@@ -10,6 +10,7 @@ relevance, which answering needs and fused scores cannot give.
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 from typing import Literal
 
@@ -103,29 +104,16 @@ class HybridRetriever(BaseRetriever):
         k = self.k if k is None else k
         if not query.strip() or k <= 0:
             return []
-        collection = self.index.collection
-        total = collection.count()
+        total = self.index.keywords.count()  # SQLite: consistent even while another process writes
         if total == 0:
             return []
         query_vector = np.asarray(self.index.embedder.embed_query(query), dtype=np.float32)
-        dense_ids: list[str] = []
-        if self.dense_weight > 0:
-            dense = collection.query(
-                query_embeddings=[query_vector.tolist()],
-                n_results=min(self.candidates, total),
-                include=[],
-            )
-            dense_ids = dense["ids"][0]
         keyword = self.index.keywords.search(query, self.candidates) if self.dense_weight < 1 else []
         keyword_scores = dict(keyword)
+        dense_ids, similarity = self._dense_candidates(query_vector, list(keyword_scores), total)
         pooled = list(dict.fromkeys([*dense_ids, *keyword_scores]))
         if not pooled:
             return []
-        vectors = collection.get(ids=pooled, include=["embeddings"])
-        similarity = {
-            doc_id: float(np.dot(query_vector, np.asarray(vector, dtype=np.float32)))
-            for doc_id, vector in zip(vectors["ids"], vectors["embeddings"], strict=True)
-        }
         pooled = [doc_id for doc_id in pooled if doc_id in similarity]
         if self.fusion == "rrf":
             fused = reciprocal_rank_fusion(
@@ -148,6 +136,43 @@ class HybridRetriever(BaseRetriever):
             for doc_id in best
             if doc_id in documents
         ]
+
+    def _dense_candidates(
+        self, query_vector: np.ndarray, keyword_ids: list[str], total: int
+    ) -> tuple[list[str], dict[str, float]]:
+        """Dense candidates, and the cosine similarity of every candidate of either search.
+
+        Embedded Chroma can fail a read while another process is writing to the same folder;
+        the read is retried, and if it keeps failing the similarities are computed from the
+        passage texts, so a question asked during an update is still answered (from BM25).
+        """
+        for attempt in range(3):
+            try:
+                dense_ids: list[str] = []
+                if self.dense_weight > 0:
+                    found = self.index.collection.query(
+                        query_embeddings=[query_vector.tolist()],
+                        n_results=min(self.candidates, total),
+                        include=[],
+                    )
+                    dense_ids = found["ids"][0]
+                pooled = list(dict.fromkeys([*dense_ids, *keyword_ids]))
+                if not pooled:
+                    return [], {}
+                vectors = self.index.collection.get(ids=pooled, include=["embeddings"])
+                return dense_ids, {
+                    doc_id: float(np.dot(query_vector, np.asarray(vector, dtype=np.float32)))
+                    for doc_id, vector in zip(vectors["ids"], vectors["embeddings"], strict=True)
+                }
+            except Exception:  # noqa: BLE001 - chromadb raises plain internal errors here
+                time.sleep(0.2 * (attempt + 1))
+        documents = self.index.keywords.get(keyword_ids)
+        ids = [doc_id for doc_id in keyword_ids if doc_id in documents]
+        vectors = self.index.embedder.embed_documents([documents[doc_id].page_content for doc_id in ids])
+        return [], {
+            doc_id: float(np.dot(query_vector, np.asarray(vector, dtype=np.float32)))
+            for doc_id, vector in zip(ids, vectors, strict=True)
+        }
 
     def _get_relevant_documents(
         self, query: str, *, run_manager: CallbackManagerForRetrieverRun
