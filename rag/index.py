@@ -2,7 +2,9 @@
 
 LangChain's indexing API (`langchain_core.indexing.index`) with a SQL record manager decides
 what to embed: passages are keyed by a hash of their content and metadata, so an unchanged
-passage is never embedded twice and a removed article's passages are deleted ("full" cleanup).
+passage is never embedded twice. A manifest of file sizes and times limits each update to the
+files that changed ("scoped_full" cleanup for those, explicit deletion for removed files); the
+first update, or one after the passage rules or settings changed, looks at everything ("full").
 Both halves of the index sit behind one `PassageStore`, so every write the indexing API makes
 reaches the vector store and the keyword table alike.
 """
