@@ -6,6 +6,7 @@ import argparse
 import json
 import sys
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from rag.settings import Settings, load_settings
@@ -61,7 +62,9 @@ def _service(settings: Settings):
     return RagService(settings)
 
 
-def _progress_bar() -> tuple[Callable[[int, int], None], Callable[[], None]]:
+@contextmanager
+def _progress_bar() -> Iterator[Callable[[int, int], None]]:
+    """A tqdm bar on stderr, shown from the first progress report and closed on exit."""
     from tqdm import tqdm
 
     bar: dict[str, Any] = {}
@@ -71,22 +74,19 @@ def _progress_bar() -> tuple[Callable[[int, int], None], Callable[[], None]]:
             bar["bar"] = tqdm(total=total, unit="passage", desc="indexing", file=sys.stderr, leave=False)
         bar["bar"].update(done - bar["bar"].n)  # tqdm redraws at most a few times a second
 
-    def close() -> None:
+    try:
+        yield update
+    finally:
         if "bar" in bar:
             bar["bar"].close()
 
-    return update, close
 
-
-def _sync(service, quiet: bool = False):
-    update, close = _progress_bar()
-    try:
+def _sync(service):
+    with _progress_bar() as update:
         report = service.update_index(
-            progress=None if quiet else update,
+            progress=update,
             on_wait=lambda: print("rag: another index update is running; waiting for it…", file=sys.stderr),
         )
-    finally:
-        close()
     for skipped in report.skipped_files:
         print(f"rag: skipped {skipped.source}: {skipped.reason}", file=sys.stderr)
     return report
@@ -97,11 +97,8 @@ def _ensure_fresh(service) -> None:
     if not service.index.is_stale():
         return
     print("rag: the articles folder changed; updating the index…", file=sys.stderr)
-    update, close = _progress_bar()
-    try:
+    with _progress_bar() as update:
         state = service.refresh_if_stale(progress=update)
-    finally:
-        close()
     if state == "busy":
         print("rag: another index update is running; answering from the index as it stands", file=sys.stderr)
 

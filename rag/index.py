@@ -496,9 +496,9 @@ class ArticleIndex:
         ]
         store = self.store
         store.known_sources = (
-            {name for name in reread if name in indexed and indexed[name].get("sha256")}
-            if indexed is not None and reread is not None
-            else store.keywords.sources()
+            store.keywords.sources()
+            if reread is None
+            else {name for name in reread if indexed.get(name, {}).get("sha256")}
         )
         store.updated = 0
 

@@ -74,6 +74,14 @@ def reciprocal_rank_fusion(
     return fused
 
 
+def _cosines(query_vector: np.ndarray, ids: list[str], vectors) -> dict[str, float]:
+    """Cosine similarity of each unit vector to the (unit) question vector, by id."""
+    return {
+        doc_id: float(np.dot(query_vector, np.asarray(vector, dtype=np.float32)))
+        for doc_id, vector in zip(ids, vectors, strict=True)
+    }
+
+
 def convex_combination(
     similarity: dict[str, float], keyword: dict[str, float], ids: list[str], dense_weight: float
 ) -> dict[str, float]:
@@ -111,10 +119,9 @@ class HybridRetriever(BaseRetriever):
         keyword = self.index.keywords.search(query, self.candidates) if self.dense_weight < 1 else []
         keyword_scores = dict(keyword)
         dense_ids, similarity = self._dense_candidates(query_vector, list(keyword_scores), total)
-        pooled = list(dict.fromkeys([*dense_ids, *keyword_scores]))
+        pooled = [doc_id for doc_id in dict.fromkeys([*dense_ids, *keyword_scores]) if doc_id in similarity]
         if not pooled:
             return []
-        pooled = [doc_id for doc_id in pooled if doc_id in similarity]
         if self.fusion == "rrf":
             fused = reciprocal_rank_fusion(
                 [dense_ids, list(keyword_scores)], [self.dense_weight, 1 - self.dense_weight], self.rrf_k
@@ -159,20 +166,14 @@ class HybridRetriever(BaseRetriever):
                 pooled = list(dict.fromkeys([*dense_ids, *keyword_ids]))
                 if not pooled:
                     return [], {}
-                vectors = self.index.collection.get(ids=pooled, include=["embeddings"])
-                return dense_ids, {
-                    doc_id: float(np.dot(query_vector, np.asarray(vector, dtype=np.float32)))
-                    for doc_id, vector in zip(vectors["ids"], vectors["embeddings"], strict=True)
-                }
+                stored = self.index.collection.get(ids=pooled, include=["embeddings"])
+                return dense_ids, _cosines(query_vector, stored["ids"], stored["embeddings"])
             except Exception:  # noqa: BLE001 - chromadb raises plain internal errors here
                 time.sleep(0.2 * (attempt + 1))
         documents = self.index.keywords.get(keyword_ids)
         ids = [doc_id for doc_id in keyword_ids if doc_id in documents]
         vectors = self.index.embedder.embed_documents([documents[doc_id].page_content for doc_id in ids])
-        return [], {
-            doc_id: float(np.dot(query_vector, np.asarray(vector, dtype=np.float32)))
-            for doc_id, vector in zip(ids, vectors, strict=True)
-        }
+        return [], _cosines(query_vector, ids, vectors)
 
     def _get_relevant_documents(
         self, query: str, *, run_manager: CallbackManagerForRetrieverRun

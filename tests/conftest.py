@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import shutil
+import socket
 from pathlib import Path
 
 import pytest
@@ -32,6 +33,13 @@ def embedder() -> SentenceTransformerEmbeddings:
     model = SentenceTransformerEmbeddings()
     model.warm_up()
     return model
+
+
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that nothing listens on right now."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
 
 
 def make_service(articles: Path, index: Path, embedder, **settings) -> RagService:
