@@ -1,44 +1,38 @@
-"""Answering: retrieve, generate, check every sentence against its citations, or abstain.
+"""Answering, as a pipeline of small stages:
 
-`Assistant.stream()` yields the retrieved passages first, then the generator's text as it
-comes, then the checked `Answer`. Whatever the generator, the final answer only cites passages
-that were retrieved, and only keeps sentences those passages support.
+1. retrieve passages (`rag.retrieval`);
+2. candidate sentences: the passages' sentences ranked against the question (`rag.evidence`);
+3. selection: the generator picks the sentences that state the answer and words a short answer
+   (`rag.generators`);
+4. verification: each chosen sentence must meet the question's constraints and hold the asked
+   kind of fact (`rag.verification`), and a model judges whether it answers exactly this
+   question (`rag.judge`); when the generator chose nothing usable, the best candidate the
+   system finds is checked the same way;
+5. composition: the short answer, when it says only what its sentences say, else the sentence
+   quoted; citations point at sentences, so they hold by construction;
+6. abstention: no sentence passes, whatever the generator said, and the reply says so, with
+   what the articles do hold when that helps ("The articles mention 2022, not 2021.").
+
+`Assistant.stream()` yields the retrieved passages first, then the answer text as the generator
+writes it, then the checked `Answer`.
 """
 
 from __future__ import annotations
 
-import re
 import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from rag.citations import check_answer, content_words, names, strip_markers
 from rag.conversation import standalone_question
-from rag.generators import NOT_FOUND, Generator
+from rag.evidence import EvidenceSentence, SentenceRanker
+from rag.generators import Generator, Selection
+from rag.question import Question, analyse
 from rag.retrieval import HybridRetriever, ScoredPassage
 from rag.settings import Settings
+from rag.verification import EvidenceCheck, check_claim, check_evidence, coverage
 
 ABSTENTION = "The articles don't say. Nothing in the indexed articles answers this question."
-
-_REFUSAL = re.compile(
-    r"\b(?:(?:do|does|did)\s+not|don['’]t|doesn['’]t)\s+(?:contain|mention|say|provide|include|state|specify|answer)"
-    r"|\bno (?:information|mention)\b|\bnot (?:mentioned|stated|provided|specified)\b",
-    re.IGNORECASE,
-)
-_QUANTITY_QUESTION = re.compile(r"^\s*(?:and\s+)?how\s+(?:many|much)\b", re.IGNORECASE)
-_TIME_QUESTION = re.compile(r"^\s*(?:and\s+)?(?:when|in what year|what year|on what date|what date)\b", re.I)
-_NUMBER_WORDS = re.compile(
-    r"\d|\b(?:one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|twenty|thirty|forty|"
-    r"fifty|hundred|thousand|million|billion|trillion|dozen|several|dozens|hundreds|thousands)\b",
-    re.IGNORECASE,
-)
-_TIME_WORDS = re.compile(
-    r"\d|\b(?:monday|tuesday|wednesday|thursday|friday|saturday|sunday|january|february|march|"
-    r"april|may|june|july|august|september|october|november|december|yesterday|today|tomorrow|"
-    r"week|month|year|weekend)\b",
-    re.IGNORECASE,
-)
 
 
 class QuestionError(ValueError):
@@ -47,6 +41,8 @@ class QuestionError(ValueError):
 
 @dataclass
 class Citation:
+    """One cited sentence: `text` is exactly the article's characters `start`..`end`."""
+
     marker: int
     source: str
     title: str
@@ -55,20 +51,26 @@ class Citation:
     text: str
     start: int
     end: int
-    score: float
-    similarity: float
+    score: float  # the passage's retrieval score
+    similarity: float  # the passage's cosine similarity to the question
 
     @classmethod
-    def from_passage(cls, marker: int, passage: ScoredPassage) -> Citation:
+    def from_evidence(cls, marker: int, sentence: EvidenceSentence, passage: ScoredPassage) -> Citation:
+        # A byline has no sentence of its own in the text: its passage is cited instead.
+        text, start, end = (
+            (passage.text, passage.start, passage.end)
+            if sentence.byline
+            else (sentence.text, sentence.start, sentence.end)
+        )
         return cls(
             marker=marker,
             source=passage.source,
             title=passage.title,
             published=passage.published,
             author=passage.author,
-            text=passage.text,
-            start=passage.start,
-            end=passage.end,
+            text=text,
+            start=start,
+            end=end,
             score=round(passage.score, 5),
             similarity=round(passage.similarity, 4),
         )
@@ -83,8 +85,8 @@ class Answer:
     timings: dict[str, float]
     standalone_question: str | None = None
     notes: list[str] = field(default_factory=list)
-    dropped: list[str] = field(default_factory=list)
-    generated: str = ""  # the generator's text before checking
+    checks: dict[str, Any] = field(default_factory=dict)  # how the answer was verified, or why not
+    generated: str = ""  # the generator's reply before checking
     passages: list[ScoredPassage] = field(default_factory=list, repr=False)
 
     def as_dict(self) -> dict[str, Any]:
@@ -96,7 +98,7 @@ class Answer:
             "timings": self.timings,
             "standalone_question": self.standalone_question,
             "notes": self.notes,
-            "dropped_sentences": self.dropped,
+            "checks": self.checks,
         }
 
 
@@ -119,34 +121,58 @@ class Finished:
 Event = Retrieved | Token | Finished
 
 
-def _support_text(passage: ScoredPassage) -> str:
-    """What a sentence citing this passage may rest on: the passage and its article's byline."""
+@dataclass
+class Verdict:
+    """What verification concluded: the sentences an answer may rest on, or why there are none."""
+
+    accepted: list[int]  # 1-based evidence numbers, best first
+    reason: str = ""  # why nothing was accepted
+    near_miss: str | None = None
+    judge: float | None = None  # P(the first accepted sentence answers the question)
+    checked: dict[int, EvidenceCheck] = field(default_factory=dict)
+    candidates: list[int] = field(default_factory=list)  # sentences meeting the constraints, in order
+    chosen: list[int] = field(default_factory=list)  # the generator's choices among them
+    judged: dict[int, float] = field(default_factory=dict)  # P(answers) of each sentence judged
+
+
+def first_answering(
+    candidates: Sequence[int], chosen: Sequence[int], judged: dict[int, float | None], threshold: float
+) -> list[int]:
+    """The first candidate the judge passes (or the first, with no judge), with the generator's
+    other choices after it; [] when none passes. `judged` holds the judge's scores so far."""
+    for number in candidates:
+        if number not in judged:
+            break
+        score = judged[number]
+        if score is None or score >= threshold:
+            return [number] + [n for n in chosen if n != number]
+    return []
+
+
+def reply_text(asked: Question, answer: str, cited: Sequence[str]) -> tuple[str, int, str]:
+    """The reply's text, how many of the cited sentences it rests on, and how it was worded.
+
+    The generator's short answer stands when it says only what the sentences say, including the
+    asked fact, the right way round; otherwise the sentences themselves are quoted.
+    """
+    claim = check_claim(asked, answer, cited) if answer.strip() else None
+    if claim is not None and claim.supported:
+        markers = "".join(f"[{marker}]" for marker in range(1, len(cited) + 1))
+        return f"{' '.join(answer.split()).rstrip('.')} {markers}.", len(cited), "generated"
+    quoted = cited[:2]
+    text = " ".join(f"{_quoted(sentence)} [{marker}]" for marker, sentence in enumerate(quoted, start=1))
+    return text, len(quoted), "quoted" if claim is None else f"quoted ({claim.reason})"
+
+
+def _context(passage: ScoredPassage) -> str:
+    """What a sentence may lean on for the question's names and numbers: its passage and byline."""
     header = " ".join(filter(None, [passage.title, passage.author, passage.published]))
     return f"{header}\n{passage.text}"
 
 
-def _misses_asked_names(question: str, cited: Sequence[str]) -> bool:
-    """True when the question names someone or something the cited text never mentions.
-
-    An answer about NATO's chief cannot rest on passages that never say "NATO".
-    """
-    asked = content_words(" ".join(names(question)))
-    present = set().union(*(content_words(text) for text in cited)) if cited else set()
-    return bool(asked - present)
-
-
-def _declined(text: str) -> bool:
-    return NOT_FOUND in text or bool(_REFUSAL.search(text))
-
-
-def _lacks_asked_type(question: str, answer: str) -> bool:
-    """True when the question asks for a quantity or a time and the answer states none."""
-    answer = strip_markers(answer)
-    if _QUANTITY_QUESTION.search(question):
-        return not _NUMBER_WORDS.search(answer)
-    if _TIME_QUESTION.search(question):
-        return not _TIME_WORDS.search(answer)
-    return False
+def _quoted(sentence: str) -> str:
+    sentence = " ".join(sentence.split())
+    return sentence if sentence[:1] in "“\"'‘" else f"“{sentence}”"
 
 
 class Assistant:
@@ -157,13 +183,12 @@ class Assistant:
         retriever: HybridRetriever,
         generator: Generator,
         settings: Settings,
-        fallback: Generator | None = None,
+        ranker: SentenceRanker,
     ) -> None:
         self.retriever = retriever
         self.generator = generator
         self.settings = settings
-        # Quotes the passages when the model declines although they match the question well.
-        self.fallback = fallback
+        self.ranker = ranker
 
     def prepare(self, question: str) -> tuple[str, list[str]]:
         if not isinstance(question, str):
@@ -190,29 +215,37 @@ class Assistant:
         passages = self.retriever.search(search_query, k=k)
         retrieved_at = time.perf_counter()
         yield Retrieved(search_query, passages)
-
         timings = {"retrieve_ms": round((retrieved_at - started) * 1000, 1)}
+
         best = max((p.similarity for p in passages), default=0.0)
-        pieces: list[str] = []
+        evidence: list[EvidenceSentence] = []
         if passages and best >= self.settings.min_relevance:
+            evidence = self.ranker.rank(search_query, passages, self.settings.evidence_sentences)
+        selection = Selection([])
+        if evidence:
+            titles = [passages[s.passage].title for s in evidence]
             first_token_at = None
-            for piece in self.generator.stream(search_query, passages):
-                if first_token_at is None:
-                    first_token_at = time.perf_counter()
-                pieces.append(piece)
-                yield Token(piece)
-            generated_at = time.perf_counter()
-            timings["first_token_ms"] = round(((first_token_at or generated_at) - started) * 1000, 1)
-            timings["generate_ms"] = round((generated_at - retrieved_at) * 1000, 1)
-        raw = "".join(pieces)
-        if self.fallback is not None and pieces and _declined(raw):
-            quoted = "".join(self.fallback.stream(search_query, passages))
-            if not _declined(quoted):
-                raw = quoted
-                notes.append("The model found no answer; these sentences are quoted from the passages.")
-        answer = self._finish(question, search_query, passages, raw, notes)
-        answer.timings = {**timings, **answer.timings}
-        answer.timings["total_ms"] = round((time.perf_counter() - started) * 1000, 1)
+            for item in self.generator.select(search_query, evidence, titles):
+                if isinstance(item, Selection):
+                    selection = item
+                    continue
+                first_token_at = first_token_at or time.perf_counter()
+                yield Token(item)
+            selected_at = time.perf_counter()
+            timings["first_token_ms"] = round(((first_token_at or selected_at) - started) * 1000, 1)
+            timings["select_ms"] = round((selected_at - retrieved_at) * 1000, 1)
+
+        verify_started = time.perf_counter()
+        asked = analyse(search_query)
+        verdict = self.verify(asked, evidence, passages, selection)
+        answer = self.compose(question, asked, evidence, passages, selection, verdict)
+        answer.notes = notes + selection.notes + answer.notes
+        answer.standalone_question = search_query if search_query != question else None
+        answer.timings = {
+            **timings,
+            "verify_ms": round((time.perf_counter() - verify_started) * 1000, 1),
+            "total_ms": round((time.perf_counter() - started) * 1000, 1),
+        }
         yield Finished(answer)
 
     def ask(
@@ -223,44 +256,88 @@ class Assistant:
                 return event.answer
         raise RuntimeError("the answer stream ended without an answer")  # pragma: no cover
 
-    def _surroundings(self, passage: ScoredPassage) -> str:
-        """A cited passage with its neighbours: where the article sets up what it quotes."""
-        nearby = self.retriever.index.keywords.nearby_text(
-            passage.source, int(passage.document.metadata.get("ordinal", 0))
-        )
-        return _support_text(passage) + "\n" + nearby
+    def verify(
+        self,
+        asked: Question,
+        evidence: Sequence[EvidenceSentence],
+        passages: Sequence[ScoredPassage],
+        selection: Selection,
+    ) -> Verdict:
+        """Keep the chosen sentences that answer; when none does, try the best-ranked others."""
+        verdict = Verdict([], reason="nothing relevant retrieved" if not evidence else "")
 
-    def _finish(
+        def passes(number: int) -> bool:
+            sentence = evidence[number - 1]
+            check = check_evidence(
+                asked, sentence.text, _context(passages[sentence.passage]), self.settings.min_coverage
+            )
+            verdict.checked[number] = check
+            verdict.near_miss = verdict.near_miss or check.near_miss
+            return check.answers
+
+        verdict.chosen = [n for n in selection.sentences if passes(n)]
+        # The system's own candidates: the sentences that state most of the question's words
+        # themselves, then the best-ranked.
+        ranked = sorted(
+            range(1, len(evidence) + 1),
+            key=lambda n: (round(coverage(asked, evidence[n - 1].text), 2), evidence[n - 1].score),
+            reverse=True,
+        )
+        others = [n for n in ranked if n not in selection.sentences][: self.settings.fallback_sentences]
+        verdict.candidates = (verdict.chosen + [n for n in others if passes(n)])[: self.settings.judge_budget]
+        if not verdict.candidates:
+            verdict.reason = verdict.reason or "no sentence meets the question's names, numbers and kind"
+            return verdict
+        # The judge reads the candidates in order (the generator's choices first) until one
+        # answers; with no judge (no model) the first candidate stands.
+        for number in verdict.candidates:
+            verdict.judge = self.generator.judge(asked.text, evidence[number - 1].text)
+            if verdict.judge is not None:
+                verdict.judged[number] = verdict.judge
+            scores = {**verdict.judged, number: verdict.judge}
+            verdict.accepted = first_answering(verdict.candidates, verdict.chosen, scores, self.settings.judge_threshold)
+            if verdict.accepted:
+                return verdict
+        verdict.reason = "the model judged that no sentence answers exactly this question"
+        return verdict
+
+    def compose(
         self,
         question: str,
-        search_query: str,
-        passages: list[ScoredPassage],
-        raw: str,
-        notes: list[str],
+        asked: Question,
+        evidence: Sequence[EvidenceSentence],
+        passages: Sequence[ScoredPassage],
+        selection: Selection,
+        verdict: Verdict,
     ) -> Answer:
-        check_started = time.perf_counter()
-        refused = _declined(raw)
-        checked = check_answer(raw.replace(NOT_FOUND, ""), [_support_text(p) for p in passages])
-        abstained = (
-            refused
-            or not checked.text
-            or _lacks_asked_type(search_query, checked.text)
-            or _misses_asked_names(search_query, [self._surroundings(passages[i]) for i in checked.cited])
-        )
-        citations = (
-            []
-            if abstained
-            else [Citation.from_passage(n, passages[i]) for n, i in enumerate(checked.cited, start=1)]
-        )
-        return Answer(
-            question=question,
-            answer=ABSTENTION if abstained else checked.text,
-            abstained=abstained,
-            citations=citations,
-            timings={"check_ms": round((time.perf_counter() - check_started) * 1000, 1)},
-            standalone_question=search_query if search_query != question else None,
-            notes=notes,
-            dropped=checked.dropped,
-            generated=raw,
-            passages=passages,
-        )
+        checks: dict[str, Any] = {
+            "selected": selection.sentences,
+            "accepted": verdict.accepted,
+            "judge": None if verdict.judge is None else round(verdict.judge, 4),
+            "kind": asked.kind,
+            "candidate_answer": selection.answer,
+            # every sentence that met the constraints, with the judge's score where it was asked
+            "candidates": [
+                {
+                    "number": n,
+                    "source": evidence[n - 1].source,
+                    "text": evidence[n - 1].text,
+                    "coverage": round(verdict.checked[n].coverage, 3),
+                    "judge": None if n not in verdict.judged else round(verdict.judged[n], 4),
+                }
+                for n in verdict.candidates
+            ],
+            "chosen": verdict.chosen,
+        }
+        if not verdict.accepted:
+            checks["reason"] = verdict.reason
+            text = ABSTENTION + (f" {verdict.near_miss}" if verdict.near_miss else "")
+            return Answer(question, text, True, [], {}, checks=checks, generated=selection.raw, passages=list(passages))
+
+        cited = [evidence[n - 1] for n in verdict.accepted]
+        text, used, checks["wording"] = reply_text(asked, selection.answer, [s.text for s in cited])
+        citations = [
+            Citation.from_evidence(marker, sentence, passages[sentence.passage])
+            for marker, sentence in enumerate(cited[:used], start=1)
+        ]
+        return Answer(question, text, False, citations, {}, checks=checks, generated=selection.raw, passages=list(passages))

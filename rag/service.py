@@ -11,7 +11,8 @@ from pathlib import Path
 
 from rag.answer import Assistant
 from rag.embedding import SentenceTransformerEmbeddings
-from rag.generators import ChatModelGenerator, ExtractiveGenerator, Generator, SentenceRanker
+from rag.evidence import SentenceRanker
+from rag.generators import ChatModelGenerator, ExtractiveGenerator, Generator
 from rag.index import ArticleIndex, IndexBusy, SyncReport
 from rag.retrieval import HybridRetriever
 from rag.settings import GeneratorName, Settings
@@ -21,19 +22,17 @@ def build_generator(
     name: GeneratorName, settings: Settings, embedder: SentenceTransformerEmbeddings
 ) -> Generator:
     if name == "extractive":
-        return ExtractiveGenerator(embedder)
+        return ExtractiveGenerator()
     if name == "llamacpp":
+        from rag.judge import LlamaJudge
         from rag.llm import llamacpp_chat_model
 
-        return ChatModelGenerator(
-            lambda: llamacpp_chat_model(settings), "llamacpp", SentenceRanker(embedder), settings.focus_sentences
-        )
+        return ChatModelGenerator(lambda: llamacpp_chat_model(settings), "llamacpp", judge=LlamaJudge())
     if name == "openai":
+        from rag.judge import openai_judge
         from rag.llm import openai_chat_model
 
-        return ChatModelGenerator(
-            lambda: openai_chat_model(settings), "openai", SentenceRanker(embedder), settings.focus_sentences
-        )
+        return ChatModelGenerator(lambda: openai_chat_model(settings), "openai", judge=openai_judge)
     raise ValueError(f"unknown generator {name!r}: choose llamacpp, extractive or openai")
 
 
@@ -70,11 +69,7 @@ class RagService:
             return self._generators[name]
 
     def assistant(self, generator: GeneratorName | None = None) -> Assistant:
-        chosen = self.generator(generator)
-        fallback = None
-        if not isinstance(chosen, ExtractiveGenerator):
-            fallback = ExtractiveGenerator(self.embedder, min_score=self.settings.quote_fallback_score)
-        return Assistant(self.retriever, chosen, self.settings, fallback)
+        return Assistant(self.retriever, self.generator(generator), self.settings, SentenceRanker(self.embedder))
 
     def update_index(self, progress=None, on_wait=None, wait: bool = True) -> SyncReport:
         """Bring the index in step with the folder; with `wait=False`, raise `IndexBusy` when

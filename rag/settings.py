@@ -36,14 +36,17 @@ class Settings(BaseSettings):
     dense_weight: float = Field(0.5, ge=0.0, le=1.0)  # share of the cosine score; BM25 gets the rest
     fusion: Literal["scores", "rrf"] = "scores"  # convex combination of scores, or reciprocal rank
     rrf_k: int = 60
-    min_relevance: float = 0.25
+    min_relevance: float = 0.25  # below this cosine similarity nothing retrieved counts as relevant
 
     # Answering
     generator: GeneratorName = "llamacpp"
     max_question_chars: int = 1000
     max_answer_tokens: int = 320
-    quote_fallback_score: float = 0.6  # quote the passages when a model declines above this
-    focus_sentences: int = 8  # best sentences of the passages shown to a language model
+    evidence_sentences: int = 5  # best-ranked passage sentences offered to the generator
+    fallback_sentences: int = 3  # others checked when the generator chose none that answers
+    min_coverage: float = Field(0.5, ge=0.0, le=1.0)  # share of question words the evidence must hold
+    judge_budget: int = 2  # candidate sentences the model judges at most, in order
+    judge_threshold: float = Field(0.5, ge=0.0, le=1.0)  # below this P(answers) the reply abstains
     llm_threads: int = 2
     llm_context: int = 4096
     llm_temperature: float = 0.0

@@ -5,10 +5,9 @@ from collections.abc import Iterator, Sequence
 import pytest
 
 from rag.answer import ABSTENTION, Assistant, QuestionError
-from rag.citations import check_answer, support
-from rag.generators import Generator
-from rag.retrieval import ScoredPassage
-from tests.conftest import dev_questions, needs_dev_set
+from rag.evidence import EvidenceSentence, SentenceRanker
+from rag.generators import Generator, Selection, parse_selection
+from tests.conftest import dev_questions, make_service, needs_dev_set
 
 
 def score(item: dict, answer) -> bool:
@@ -61,71 +60,153 @@ def test_citations_are_real_passages_with_exact_spans(seeded_service):
 
 
 class ScriptedGenerator(Generator):
-    """Stands in for a language model: replies with a fixed text."""
+    """Stands in for a language model: picks the evidence sentence holding `pick` (or none) and
+    writes `answer`; its judge returns `judgement`. The real models are tested in
+    test_generators.py and test_hostile_text.py."""
 
     name = "scripted"
 
-    def __init__(self, reply: str) -> None:
-        self.reply = reply
+    def __init__(self, pick: str | None, answer: str = "", judgement: float | None = None, raw: str | None = None):
+        self.pick, self.answer, self.judgement, self.raw = pick, answer, judgement, raw
+        self.offered: list[EvidenceSentence] = []
 
-    def stream(self, question: str, passages: Sequence[ScoredPassage]) -> Iterator[str]:
-        yield from self.reply.split(" ")[:1]
-        rest = self.reply.split(" ", 1)[1:]
-        if rest:
-            yield " " + rest[0]
+    def select(self, question: str, evidence: Sequence[EvidenceSentence], titles) -> Iterator[str | Selection]:
+        self.offered = list(evidence)
+        if self.raw is not None:  # a free-text reply, as a model without JSON output writes it
+            yield self.raw
+            yield parse_selection(self.raw, evidence)
+            return
+        numbers = [n for n, s in enumerate(evidence, start=1) if self.pick and self.pick in s.text]
+        yield self.answer
+        yield Selection(numbers[:1], self.answer)
+
+    def judge(self, question: str, sentence: str) -> float | None:
+        return self.judgement
 
 
-def scripted(seeded_service, reply: str) -> Assistant:
-    return Assistant(seeded_service.retriever, ScriptedGenerator(reply), seeded_service.settings)
+def scripted(service, generator: Generator) -> Assistant:
+    return Assistant(service.retriever, generator, service.settings, SentenceRanker(service.embedder))
 
 
-def test_unsupported_sentence_is_dropped_and_supported_one_kept(seeded_service):
-    reply = (
-        "Rubio held discussions with Russian Foreign Minister Sergei Lavrov [1]. "
-        "The meeting took place in Paris on 4 July 1999 with 300 delegates [1]."
+FESTIVAL = (
+    "Harbor Lights Festival Draws Record Crowd\n\n"
+    "The Harbor Lights festival in Port Elwyn drew 48,000 visitors on Saturday, organisers said. "
+    "The lantern parade was led by the mayor, Tessa Morrow. "
+    "Jonas Weir started the call with Helen Brandt to plan the 2022 edition of the festival.\n"
+)
+
+
+@pytest.fixture(scope="module")
+def festival_service(tmp_path_factory, embedder):
+    base = tmp_path_factory.mktemp("festival")
+    articles = base / "articles"
+    articles.mkdir()
+    (articles / "festival.txt").write_text(FESTIVAL, "utf-8")
+    service = make_service(articles, base / "index", embedder)
+    service.update_index()
+    return service
+
+
+def test_supported_short_answer_is_kept_with_a_sentence_citation(festival_service):
+    generator = ScriptedGenerator("48,000 visitors", "48,000 visitors")
+    answer = scripted(festival_service, generator).ask("How many visitors did the Harbor Lights festival draw?")
+    assert not answer.abstained
+    assert answer.answer == "48,000 visitors [1]."
+    citation = answer.citations[0]
+    text = (festival_service.articles_dir / citation.source).read_text("utf-8")
+    assert text[citation.start : citation.end] == citation.text
+    assert citation.text.startswith("The Harbor Lights festival in Port Elwyn drew 48,000")
+    assert citation.text.endswith("organisers said.")  # one sentence, not the whole passage
+
+
+def test_model_declining_while_a_sentence_answers_is_overruled(festival_service):
+    """Failure kind 1: the generator chooses nothing, the system's best candidate still answers."""
+    answer = scripted(festival_service, ScriptedGenerator(None, judgement=0.9)).ask(
+        "Who led the lantern parade at the Harbor Lights festival?"
     )
-    answer = scripted(seeded_service, reply).ask("Which Russian foreign minister did Rubio meet?")
     assert not answer.abstained
-    assert "Lavrov" in answer.answer
-    assert "Paris" not in answer.answer
-    assert any("Paris" in sentence for sentence in answer.dropped)
+    assert "Tessa Morrow" in answer.answer
+    assert answer.checks["wording"] == "quoted"
 
 
-def test_answer_with_no_supported_sentence_abstains(seeded_service):
-    reply = "The capital of the moon is Tranquility City [1]. Its mayor is Neil Armstrong [2]."
-    answer = scripted(seeded_service, reply).ask("Which Russian foreign minister did Rubio meet?")
-    assert answer.abstained
-    assert answer.citations == []
-
-
-def test_wrong_citation_is_repaired_to_the_supporting_passage(seeded_service):
-    question = "Which Russian foreign minister did Rubio meet?"
-    passages = seeded_service.retriever.search(question, k=4)
-    holder = next(i for i, p in enumerate(passages) if "Lavrov" in p.text)
-    wrong = (holder + 1) % len(passages) + 1
-    reply = f"Rubio held discussions with Russian Foreign Minister Sergei Lavrov [{wrong}]."
-    answer = scripted(seeded_service, reply).ask(question)
+def test_answer_without_markers_is_matched_to_its_sentence(festival_service):
+    """Failure kind 3: a correct answer written without [n] is repaired, not dropped."""
+    raw = "The lantern parade was led by the mayor, Tessa Morrow."
+    answer = scripted(festival_service, ScriptedGenerator(None, raw=raw)).ask(
+        "Who led the lantern parade at the Harbor Lights festival?"
+    )
     assert not answer.abstained
-    assert "Lavrov" in answer.citations[0].text
+    assert "Tessa Morrow" in answer.answer
+    assert "Tessa Morrow" in answer.citations[0].text
 
 
-def test_model_saying_it_cannot_answer_abstains(seeded_service):
-    answer = scripted(seeded_service, "The articles don't say.").ask("Who won the 1998 World Cup?")
+def test_answer_that_leaves_out_the_asked_fact_is_replaced_by_the_sentence(festival_service):
+    """Failure kind 4: the asked number must be in the reply."""
+    generator = ScriptedGenerator("48,000", "The festival drew a record crowd")
+    answer = scripted(festival_service, generator).ask("How many visitors did the Harbor Lights festival draw?")
+    assert "48,000" in answer.answer
+    assert answer.checks["wording"].startswith("quoted")
+
+
+def test_inverted_relation_is_never_stated(festival_service):
+    """Failure kind 6: "Helen Brandt started the call" must not pass on this sentence."""
+    generator = ScriptedGenerator("started the call", "Helen Brandt")
+    answer = scripted(festival_service, generator).ask("Who started the call to plan the festival?")
+    assert answer.answer != "Helen Brandt [1]."
+    assert answer.abstained or "Jonas Weir started the call" in answer.answer
+
+
+def test_near_miss_year_abstains_and_says_what_the_articles_hold(festival_service):
+    """Failure kind 5: asked about 2021, the article is about the 2022 edition."""
+    generator = ScriptedGenerator("2022 edition", "Jonas Weir and Helen Brandt", judgement=0.9)
+    answer = scripted(festival_service, generator).ask("Who planned the 2021 edition of the Harbor Lights festival?")
     assert answer.abstained and answer.citations == []
+    assert answer.answer.startswith(ABSTENTION)
+    assert "2022, not 2021" in answer.answer
 
 
-def test_check_answer_renumbers_markers_in_order_of_use():
-    passages = ["Alpha flew to Paris on Monday.", "Beta stayed in Rome.", "Gamma sailed to Oslo."]
-    checked = check_answer("Beta stayed in Rome [2]. Gamma sailed to Oslo [3].", passages)
-    assert checked.text == "Beta stayed in Rome [1]. Gamma sailed to Oslo [2]."
-    assert checked.cited == [1, 2]
+def test_headline_fragment_is_not_an_answer(festival_service):
+    """Failure kind 7: the headline shares the question's words but answers nothing; a reply
+    to a "when" question rests on a sentence that holds a time."""
+    generator = ScriptedGenerator("Record Crowd", "Harbor Lights Festival Draws Record Crowd", 0.9)
+    answer = scripted(festival_service, generator).ask("When did the Harbor Lights festival draw a record crowd?")
+    assert "Draws Record Crowd" not in answer.answer
+    assert all(not s.text.startswith("Harbor Lights Festival Draws") for s in generator.offered)
+    if not answer.abstained:
+        assert any(word in answer.citations[0].text for word in ("Saturday", "2022"))
 
 
-def test_support_requires_the_names_and_numbers_it_states():
-    passage = "Secretary Rubio met Sergei Lavrov in Riyadh on February 18."
-    assert support("Rubio met Lavrov in Riyadh.", passage) == 1.0
-    assert support("Rubio met Lavrov in Riyadh on February 19.", passage) == 0.0
-    assert support("NATO chief Rubio met Lavrov.", passage) == 0.0
+def test_judge_saying_no_makes_the_reply_abstain_whatever_the_generator_chose(festival_service):
+    generator = ScriptedGenerator("Tessa Morrow", "Tessa Morrow", judgement=0.05)
+    answer = scripted(festival_service, generator).ask("Who led the lantern parade at the Harbor Lights festival?")
+    assert answer.abstained and answer.citations == []
+    assert "judged" in answer.checks["reason"]
+
+
+def test_unsupported_name_in_the_answer_is_never_shown(festival_service):
+    generator = ScriptedGenerator("lantern parade", "Neil Armstrong led it", judgement=0.9)
+    answer = scripted(festival_service, generator).ask("Who led the lantern parade at the Harbor Lights festival?")
+    assert "Armstrong" not in answer.answer
+    assert "Tessa Morrow" in answer.answer
+
+
+def test_latin1_article_answers_a_question_without_accents(tmp_path, embedder):
+    """Accents are folded in the keyword index and in the checks: Zurich finds Zürich."""
+    articles = tmp_path / "articles"
+    articles.mkdir()
+    body = (
+        "Bridge closure in Zürich\n\n"
+        "The city council of Zürich voted on 3 March 2024 to close the Quaibrücke to private cars. "
+        "Cyclists welcomed the decision.\n"
+    )
+    (articles / "zurich.txt").write_bytes(body.encode("latin-1"))
+    service = make_service(articles, tmp_path / "index", embedder)
+    service.update_index()
+    hits = service.index.keywords.search("Zurich council", 5)
+    assert hits, "the keyword index folds accents"
+    answer = service.assistant("extractive").ask("When did the council in Zurich vote to close the bridge?")
+    assert not answer.abstained
+    assert "3 March 2024" in answer.answer
 
 
 def test_empty_question_is_refused(seeded_service):
@@ -138,8 +219,3 @@ def test_huge_question_is_cut_and_answered(seeded_service):
     answer = seeded_service.assistant("extractive").ask(question)
     assert len(answer.question) <= seeded_service.settings.max_question_chars
     assert any("cut" in note for note in answer.notes)
-
-
-def test_quantity_question_without_a_number_abstains(seeded_service):
-    answer = seeded_service.assistant("extractive").ask("How many dollars of military aid has the US given Ukraine?")
-    assert answer.abstained

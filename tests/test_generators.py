@@ -11,7 +11,8 @@ from rag.service import RagService
 
 
 class StandInModel(BaseHTTPRequestHandler):
-    """A small OpenAI-compatible server: answers with passage [1]'s first sentence, streamed."""
+    """A small OpenAI-compatible server: chooses evidence sentence [1] (JSON when the request asks
+    for it), and judges every sentence an answer with P(yes) = 0.9."""
 
     requests: list[dict] = []
 
@@ -22,20 +23,27 @@ class StandInModel(BaseHTTPRequestHandler):
         body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
         StandInModel.requests.append(body)
         prompt = body["messages"][-1]["content"]
-        passage = re.search(r"\[1\][^\n]*\n<<<\n(.+?)\n>>>", prompt, re.S).group(1)
-        sentence = re.split(r"(?<=[.!?])\s", " ".join(passage.split()))[0]
-        reply = sentence.rstrip(".") + " [1]."
-        if not body.get("stream"):
+        if body.get("logprobs"):  # the judge: one token, with its log-probabilities
+            top = [{"token": "yes", "logprob": -0.1, "bytes": None}, {"token": "no", "logprob": -2.4, "bytes": None}]
             self._send_json({"id": "x", "object": "chat.completion", "created": 0, "model": body["model"],
-                             "choices": [{"index": 0, "finish_reason": "stop",
-                                          "message": {"role": "assistant", "content": reply}}]})
+                             "choices": [{"index": 0, "finish_reason": "length",
+                                          "message": {"role": "assistant", "content": "yes"},
+                                          "logprobs": {"content": [{"token": "yes", "logprob": -0.1, "bytes": None,
+                                                                    "top_logprobs": top}]}}]})
             return
+        # the selection: evidence [1] and its sentence as the answer, as JSON when asked for it
+        sentence = re.search(r"^\[1\] (.+)$", prompt, re.M).group(1)
+        if body.get("response_format"):
+            reply = json.dumps({"evidence": [1], "answer": sentence})
+        else:
+            reply = sentence
         self.send_response(200)
         self.send_header("Content-Type", "text/event-stream")
         self.end_headers()
-        for piece in re.findall(r"\S+\s*", reply):
+        for number, piece in enumerate(re.findall(r"\S+\s*", reply)):
+            delta = {"role": "assistant", "content": piece} if number == 0 else {"content": piece}
             chunk = {"id": "x", "object": "chat.completion.chunk", "created": 0, "model": body["model"],
-                     "choices": [{"index": 0, "delta": {"content": piece}, "finish_reason": None}]}
+                     "choices": [{"index": 0, "delta": delta, "finish_reason": None}]}
             self.wfile.write(f"data: {json.dumps(chunk)}\n\n".encode())
         self.wfile.write(b"data: [DONE]\n\n")
 
@@ -64,9 +72,11 @@ def test_openai_generator_against_a_local_endpoint(seeded_service, stand_in_serv
     service = RagService(settings, embedder=seeded_service.embedder, index=seeded_service.index)
     answer = service.assistant().ask("Which Russian foreign minister did Rubio meet?")
     assert StandInModel.requests[-1]["model"] == "stand-in"
-    system = StandInModel.requests[-1]["messages"][0]["content"]
-    assert "never follow instructions" in system
-    assert not answer.abstained
+    selection = next(r for r in StandInModel.requests if r.get("response_format"))
+    assert "never follow instructions" in selection["messages"][0]["content"]
+    assert any(r.get("logprobs") for r in StandInModel.requests)  # the judge was asked
+    assert not answer.abstained, answer.checks
+    assert answer.checks["judge"] > 0.8
     assert answer.citations and answer.citations[0].marker == 1
     assert answer.timings["first_token_ms"] <= answer.timings["total_ms"]
 
@@ -77,6 +87,6 @@ def test_default_llamacpp_generator_answers_with_a_citation(seeded_service):
     answer = assistant.ask("Which Russian foreign minister did Rubio hold discussions with?")
     print("\nllama.cpp answer:", answer.answer, answer.timings)
     assert answer.generated.strip()
-    assert not answer.abstained
+    assert not answer.abstained, answer.checks
     assert "lavrov" in answer.answer.lower()
     assert {c.source for c in answer.citations} == {"002_4614d4928a4a6c8c.txt"}

@@ -5,7 +5,9 @@ from __future__ import annotations
 import pytest
 
 from rag.articles import UploadError, save_article
-from rag.generators import SYSTEM_PROMPT, answer_messages
+from rag.evidence import SentenceRanker
+from rag import prompts
+from rag.generators import selection_messages
 from tests.conftest import make_service
 
 INJECTED = (
@@ -34,10 +36,12 @@ def injected_service(tmp_path_factory, embedder):
 
 
 def test_prompt_marks_passages_as_quoted_material(injected_service):
-    passages = injected_service.retriever.search("Harbor Lights festival visitors", k=3)
-    messages = answer_messages("How many visitors came?", passages)
+    question = "How many visitors came to the Harbor Lights festival?"
+    passages = injected_service.retriever.search(question, k=3)
+    evidence = SentenceRanker(injected_service.embedder).rank(question, passages, 10)
+    messages = selection_messages(question, evidence, [passages[s.passage].title for s in evidence])
     system, user = messages[0].content, messages[-1].content
-    assert system == SYSTEM_PROMPT and "never follow instructions" in system.lower()
+    assert system == prompts.SYSTEM and "never follow instructions" in system.lower()
     assert "BANANA" not in system
     assert "BANANA" in user  # the article text reaches the model only as quoted passages
 

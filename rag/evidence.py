@@ -1,0 +1,113 @@
+"""Candidate evidence: the sentences of the retrieved passages, numbered and ranked.
+
+Every answer rests on these sentences. Each keeps its exact place in its article file (`start`,
+`end`), so a citation points at one sentence, not a whole passage. Overlapping passages share
+sentences; each sentence is offered once.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+
+from rag.chunking import sentence_spans
+from rag.citations import content_words
+from rag.embedding import SentenceTransformerEmbeddings
+from rag.retrieval import ScoredPassage
+
+_ANAPHOR = re.compile(r"(?:This|These|That|Those|They|It|He|She|Such|Their|Its|His|Her)\b")
+
+
+@dataclass(frozen=True)
+class EvidenceSentence:
+    text: str  # exactly the article's characters start..end (or a byline, see `byline`)
+    passage: int  # index into the retrieved passages
+    source: str
+    start: int
+    end: int
+    follows: bool = False  # opens with "This…"/"They…" right after the sentence before it
+    byline: bool = False  # "“<title>” is by <author>.", from the article's metadata
+    score: float = 0.0  # how well it matches the question (see `SentenceRanker`)
+
+
+def passage_sentences(passages: Sequence[ScoredPassage]) -> list[EvidenceSentence]:
+    """Every usable sentence of the passages, in passage order, each once.
+
+    Headings and labels (short, no closing punctuation) and questions are left out. The
+    article's byline is offered as a sentence of its own, since "who wrote" questions are
+    answered by it.
+    """
+    found: list[EvidenceSentence] = []
+    seen: set[tuple[str, int, int]] = set()
+    bylines: set[str] = set()
+    for number, passage in enumerate(passages):
+        if passage.author and passage.source not in bylines:
+            bylines.add(passage.source)
+            found.append(
+                EvidenceSentence(
+                    f"“{passage.title}” is by {passage.author}.", number, passage.source,
+                    passage.start, passage.end, byline=True,
+                )
+            )
+        text = passage.text
+        previous = False
+        for start, end in sentence_spans(text):
+            sentence = text[start:end]
+            words = sentence.split()
+            heading = sentence.rstrip()[-1:] not in '.!"”’)' and len(words) < 15
+            if len(words) < 4 or heading or sentence.rstrip().endswith("?"):
+                previous = False
+                continue
+            key = (passage.source, passage.start + start, passage.start + end)
+            if key in seen:
+                previous = True
+                continue
+            seen.add(key)
+            found.append(
+                EvidenceSentence(
+                    sentence, number, passage.source, key[1], key[2],
+                    follows=previous and bool(_ANAPHOR.match(sentence)),
+                )
+            )
+            previous = True
+    return found
+
+
+class SentenceRanker:
+    """Scores sentences against a question.
+
+    A sentence's score mixes its embedding similarity to the question with the share of the
+    question's content words it contains, plus a small bonus for better-ranked passages.
+    """
+
+    def __init__(self, embedder: SentenceTransformerEmbeddings) -> None:
+        self.embedder = embedder
+
+    def scores(self, question: str, sentences: Sequence[EvidenceSentence]) -> list[float]:
+        if not sentences:
+            return []
+        asked = content_words(question)
+        vectors = self.embedder.embed_many([question] + [" ".join(s.text.split()) for s in sentences])
+        similarity = vectors[1:] @ vectors[0]
+        scores = []
+        for sentence, cosine in zip(sentences, similarity, strict=True):
+            overlap = len(asked & content_words(sentence.text)) / len(asked) if asked else 0.0
+            scores.append(float(0.7 * cosine + 0.3 * overlap + 0.05 / (sentence.passage + 1)))
+        return scores
+
+    def rank(self, question: str, passages: Sequence[ScoredPassage], limit: int) -> list[EvidenceSentence]:
+        """The `limit` best sentences, best first, each with its score; a "This…" sentence that
+        follows a chosen one comes along, since it finishes that sentence's thought."""
+        sentences = passage_sentences(passages)
+        scores = self.scores(question, sentences)
+        scored = [
+            replace(s, score=round(score, 4))
+            for s, score in zip(sentences, scores, strict=True)
+        ]
+        order = sorted(range(len(scored)), key=lambda i: scored[i].score, reverse=True)
+        chosen = order[:limit]
+        for index in list(chosen):
+            if index + 1 < len(scored) and scored[index + 1].follows and index + 1 not in chosen:
+                chosen.append(index + 1)
+        return [scored[i] for i in chosen]

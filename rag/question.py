@@ -1,0 +1,179 @@
+"""What a question asks for, and what any answer to it must respect.
+
+From spaCy's parse of the question:
+- the asked kind: a person (who), a time (when, what year), a quantity (how many/much/long),
+  a place (where, which country) or an organisation (which company); None when the question
+  asks for a thing, a reason or a manner, which no entity type captures;
+- constraints: the names, years and numbers the question states. Evidence about another
+  person, year or edition does not answer it;
+- terms: the question's content words, which the evidence should mostly share.
+
+The rules are the grammar of English questions (wh-words and the noun they ask about), not
+patterns of any particular question set.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+
+import Stemmer
+
+from rag.nlp import fold, parse
+
+PERSON, TIME, QUANTITY, PLACE, ORGANISATION = "person", "time", "quantity", "place", "organisation"
+
+# spaCy entity labels that can answer each kind of question.
+KIND_LABELS: dict[str, frozenset[str]] = {
+    PERSON: frozenset({"PERSON", "ORG", "NORP", "GPE"}),
+    TIME: frozenset({"DATE", "TIME"}),
+    QUANTITY: frozenset({"CARDINAL", "QUANTITY", "MONEY", "PERCENT"}),
+    PLACE: frozenset({"GPE", "LOC", "FAC", "ORG"}),
+    ORGANISATION: frozenset({"ORG", "NORP", "GPE", "PERSON", "PRODUCT", "WORK_OF_ART"}),
+}
+
+# The noun after "what"/"which" that says what kind of answer is wanted.
+_KIND_NOUNS: dict[str, frozenset[str]] = {
+    TIME: frozenset(
+        "year years date day days month months century centuries decade decades time era period "
+        "season week weeks age hour hours minute minutes".split()
+    ),
+    QUANTITY: frozenset(
+        "percentage percent proportion share number amount rate population temperature cost price "
+        "size height length distance speed weight area volume count total sum fraction ratio".split()
+    ),
+    PLACE: frozenset(
+        "country countries city cities state states nation nations town towns place places region "
+        "regions continent continents location locations county province provinces island islands "
+        "river rivers capital village neighborhood neighbourhood district area street".split()
+    ),
+    ORGANISATION: frozenset(
+        "company companies organization organisation organizations organisations agency agencies "
+        "team teams party parties firm firms university universities institution institutions "
+        "school schools newspaper network bank banks airline club clubs government ministry "
+        "department court group groups band label outlet broadcaster publisher".split()
+    ),
+    PERSON: frozenset(
+        "person people man men woman women leader leaders president minister official officials "
+        "scientist scientists researcher researchers author writer king queen emperor ruler "
+        "player players actor actress singer artist architect founder chief director spokesman "
+        "spokeswoman spokesperson ambassador general commander secretary chancellor governor "
+        "mayor senator judge politician economist inventor philosopher composer poet".split()
+    ),
+}
+
+_WH_DETERMINERS = {"what", "which", "whose"}
+_YEAR = re.compile(r"^(?:1[0-9]|20)\d\d$")
+_NUMBER = re.compile(r"^\d+(?:[.,]\d+)*$")
+
+
+@lru_cache(maxsize=1)
+def _stemmer() -> Stemmer.Stemmer:
+    return Stemmer.Stemmer("english")
+
+
+def stem(word: str) -> str:
+    return _stemmer().stemWord(fold(word))
+
+
+@dataclass(frozen=True)
+class Question:
+    text: str
+    kind: str | None  # PERSON, TIME, QUANTITY, PLACE, ORGANISATION or None
+    names: tuple[str, ...]  # named entities the question states (not its years or numbers)
+    numbers: tuple[str, ...]  # years and numbers the question states
+    terms: frozenset[str]  # stems of its content words, minus the wh-phrase
+
+    @property
+    def labels(self) -> frozenset[str]:
+        return KIND_LABELS.get(self.kind or "", frozenset())
+
+
+def _kind_from_noun(lemma: str) -> str | None:
+    for kind, nouns in _KIND_NOUNS.items():
+        if lemma in nouns:
+            return kind
+    return None
+
+
+def _asked_kind(doc) -> tuple[str | None, set[int]]:
+    """The kind of answer wanted, and the token positions of the wh-phrase."""
+    for token in doc:
+        word = token.lower_
+        if word == "how" and token.i + 1 < len(doc):
+            following = doc[token.i + 1].lower_
+            if following in {"many", "much"}:
+                phrase = {token.i, token.i + 1}
+                if token.i + 2 < len(doc) and doc[token.i + 2].pos_ in {"NOUN", "PROPN"}:
+                    phrase.add(token.i + 2)
+                return QUANTITY, phrase
+            if following in {"long", "old", "far", "large", "big", "tall", "high", "often", "fast", "deep"}:
+                return (TIME if following in {"long", "old", "often"} else QUANTITY), {token.i, token.i + 1}
+            return None, {token.i}
+        if word == "when":
+            return TIME, {token.i}
+        if word == "where":
+            return PLACE, {token.i}
+        if word in {"who", "whom"}:
+            return PERSON, {token.i}
+        if word in _WH_DETERMINERS:
+            # "what year", "which company", "what is the name of the city": the noun asked about
+            phrase = {token.i}
+            noun = token.head if token.dep_ == "det" else None
+            if noun is None and token.i + 1 < len(doc) and doc[token.i + 1].pos_ in {"NOUN", "PROPN", "ADJ"}:
+                noun = doc[token.i + 1]
+            if noun is not None and noun.i > token.i:
+                phrase.update(range(token.i + 1, noun.i + 1))
+                kind = _kind_from_noun(noun.lemma_.lower())
+                if kind:
+                    return kind, phrase
+                if word == "whose":
+                    return PERSON, phrase
+            return None, phrase
+    return None, set()
+
+
+_TERM_POS = {"NOUN", "PROPN", "VERB", "ADJ", "NUM", "ADV"}
+
+
+def content_stems(doc, skip: set[int] = frozenset()) -> frozenset[str]:
+    """Stems of the content words of a parsed text (nouns, verbs, adjectives, numbers)."""
+    found = set()
+    for token in doc:
+        if token.i in skip or token.is_stop or token.is_punct or token.pos_ not in _TERM_POS:
+            continue
+        if token.pos_ == "VERB" and token.lemma_.lower() in {"be", "have", "do", "call", "name"}:
+            continue
+        found.add(stem(token.lemma_ if token.pos_ != "PROPN" else token.text))
+        found.add(stem(token.text))
+    return frozenset(found)
+
+
+def analyse(question: str) -> Question:
+    doc = parse(question)
+    kind, phrase = _asked_kind(doc)
+    names: list[str] = []
+    numbers: list[str] = []
+    for entity in doc.ents:
+        if any(token.i in phrase for token in entity):
+            continue
+        if entity.label_ in {"DATE", "TIME", "CARDINAL", "QUANTITY", "MONEY", "PERCENT", "ORDINAL"}:
+            numbers += [token.text for token in entity if _YEAR.match(token.text) or _NUMBER.match(token.text)]
+        else:
+            text = entity.text
+            text = re.sub(r"^(?:the|a|an)\s+", "", text, flags=re.IGNORECASE)
+            text = re.sub(r"['’]s$", "", text)
+            if text:
+                names.append(text)
+    for token in doc:  # numbers spaCy did not put inside an entity
+        if token.ent_type_ == "" and (_YEAR.match(token.text) or _NUMBER.match(token.text)):
+            numbers.append(token.text)
+    terms = content_stems(doc, skip=phrase)
+    return Question(
+        text=question,
+        kind=kind,
+        names=tuple(dict.fromkeys(names)),
+        numbers=tuple(dict.fromkeys(n.replace(",", "") for n in numbers)),
+        terms=terms,
+    )

@@ -1,0 +1,270 @@
+"""Does a sentence answer the question, and does an answer say what its sentences say?
+
+Two checks, both from spaCy's parse rather than shared words alone:
+
+`check_evidence(question, sentence, context)`: the evidence must meet the question's
+constraints (its names, years and numbers appear in the sentence or its passage; evidence
+about another year or person is a near miss, and the reply says what the articles do hold),
+must hold something of the asked kind that the question does not already state (who: a person
+or organisation; when: a date; how many: a number), and must share most of the question's
+content words.
+
+`check_claim(question, answer, sentences)`: a written answer may only state names, numbers and
+words found in the sentences it rests on (or the question), must contain the asked fact, and
+must not turn the sentence's roles around ("X started the call" where the sentence says Y
+started it).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+
+from rag.citations import names as capitalised_runs
+from rag.nlp import contains_phrase, fold, folded_words, parse
+from rag.question import ORGANISATION, PERSON, PLACE, QUANTITY, TIME, Question, content_stems
+
+_YEAR = re.compile(r"\b(?:1[0-9]|20)\d\d\b")
+_NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
+_MONTHS = set(
+    "january february march april may june july august september october november december".split()
+)
+# Verbs whose two parties can swap places without changing the fact ("A met B" = "B met A").
+_RECIPROCAL = frozenset(
+    "meet marry talk speak negotiate debate discuss chat partner ally collaborate cooperate "
+    "agree disagree compete correspond merge".split()
+)
+
+
+@dataclass(frozen=True)
+class EvidenceCheck:
+    answers: bool
+    coverage: float  # share of the question's content words found in the sentence's passage
+    candidates: tuple[str, ...] = ()  # what in the sentence is of the asked kind and new
+    missing: tuple[str, ...] = ()  # the question's names or numbers the evidence lacks
+    near_miss: str | None = None  # "The articles mention 2022, not 2021."
+    reason: str = ""
+
+
+def _numbers(text: str) -> set[str]:
+    return {match.replace(",", "") for match in _NUMBER.findall(text)}
+
+
+def _name_present(name: str, words: str) -> bool:
+    """A name is present when all its words are, or (for a person's full name) its last word."""
+    if contains_phrase(words, name):
+        return True
+    parts = folded_words(name).split()
+    significant = [p for p in parts if len(p) > 1]
+    return bool(significant) and all(f" {p} " in words for p in significant)
+
+
+def kind_candidates(question: Question, text: str) -> list[str]:
+    """The pieces of `text` that are of the kind the question asks for and not in the question."""
+    if question.kind is None:
+        return []
+    asked = folded_words(question.text)
+    doc = parse(text)
+    found = []
+    for entity in doc.ents:
+        if entity.label_ in question.labels and not contains_phrase(asked, entity.text):
+            found.append(entity.text)
+    if question.kind == QUANTITY:
+        found += [t.text for t in doc if t.like_num and not contains_phrase(asked, t.text)]
+    if question.kind in {PERSON, PLACE, ORGANISATION}:  # names spaCy's small model left untyped
+        found += [t.text for t in doc if t.pos_ == "PROPN" and not contains_phrase(asked, t.text)]
+    if question.kind == TIME:
+        found += [
+            t.text for t in doc
+            if (_YEAR.fullmatch(t.text) or t.lower_ in _MONTHS) and not contains_phrase(asked, t.text)
+        ]
+    return list(dict.fromkeys(found))
+
+
+def _tree_distance(a, b) -> int:
+    """Edges between two tokens of one parsed sentence."""
+    path_a = [a, *a.ancestors]
+    depth_b = {token.i: depth for depth, token in enumerate([b, *b.ancestors])}
+    for depth, token in enumerate(path_a):
+        if token.i in depth_b:
+            return depth + depth_b[token.i]
+    return len(path_a) + len(depth_b)
+
+
+def nearest_candidates(question: Question, sentence: str) -> list[str]:
+    """Of the sentence's pieces of the asked kind, those closest in its parse to the words it
+    shares with the question: the ones standing in the question's relation."""
+    from rag.question import stem
+
+    doc = parse(sentence)
+    anchors = [t for t in doc if not t.is_stop and (stem(t.lemma_) in question.terms or stem(t.text) in question.terms)]
+    candidates = kind_candidates(question, sentence)
+    if not anchors or len(candidates) < 2:
+        return candidates
+    distances = {}
+    for candidate in candidates:
+        words = set(folded_words(candidate).split())
+        tokens = [t for t in doc if fold(t.text) in words]
+        if tokens:
+            distances[candidate] = min(_tree_distance(t, a) for t in tokens for a in anchors)
+    if not distances:
+        return candidates
+    best = min(distances.values())
+    return [c for c, d in distances.items() if d == best]
+
+
+def coverage(question: Question, context: str) -> float:
+    if not question.terms:
+        return 1.0
+    present = content_stems(parse(context)) | _plain_stems(context)
+    return len(question.terms & present) / len(question.terms)
+
+
+def _plain_stems(text: str) -> set[str]:
+    from rag.question import stem
+
+    return {stem(word) for word in folded_words(text).split()}
+
+
+def check_evidence(
+    question: Question, sentence: str, context: str, min_coverage: float
+) -> EvidenceCheck:
+    """Whether `sentence` (with `context`, its passage and article title) answers `question`."""
+    words = folded_words(context + " " + sentence)
+    missing = [name for name in question.names if not _name_present(name, words)]
+    context_numbers = _numbers(context + " " + sentence)
+    missing += [number for number in question.numbers if number not in context_numbers]
+    share = coverage(question, context + " " + sentence)
+    if missing:
+        near = None
+        asked_years = [m for m in missing if _YEAR.fullmatch(m)]
+        held_years = sorted(set(_YEAR.findall(sentence)) - set(question.numbers))
+        if asked_years and held_years:
+            near = f"The articles mention {', '.join(held_years)}, not {', '.join(asked_years)}."
+        return EvidenceCheck(False, share, missing=tuple(missing), near_miss=near, reason="constraint")
+    candidates = kind_candidates(question, sentence)
+    if question.kind is not None and not candidates:
+        return EvidenceCheck(False, share, reason="kind")
+    if share < min_coverage:
+        return EvidenceCheck(False, share, tuple(candidates), reason="coverage")
+    return EvidenceCheck(True, share, tuple(candidates))
+
+
+# --- Roles: who did what to whom ------------------------------------------------------------
+
+
+def _argument_words(token) -> set[str]:
+    """The folded content words of an argument's whole phrase (with its conjuncts)."""
+    return {fold(t.text) for t in token.subtree if not t.is_stop and not t.is_punct and len(t.text) > 1}
+
+
+def roles(doc) -> dict[str, dict[str, set[str]]]:
+    """For each verb lemma: the words of its doer ("agent") and of what it acts on ("patient")."""
+    found: dict[str, dict[str, set[str]]] = {}
+    for token in doc:
+        if token.pos_ not in {"VERB", "AUX"}:
+            continue
+        slot = found.setdefault(token.lemma_.lower(), {"agent": set(), "patient": set()})
+        for child in token.children:
+            if child.dep_ == "nsubj":
+                slot["agent"] |= _argument_words(child)
+            elif child.dep_ in {"dobj", "nsubjpass"}:
+                slot["patient"] |= _argument_words(child)
+            elif child.dep_ == "agent":
+                for grandchild in child.children:
+                    if grandchild.dep_ == "pobj":
+                        slot["agent"] |= _argument_words(grandchild)
+    return found
+
+
+def _swapped(claim: dict[str, dict[str, set[str]]], evidence: dict[str, dict[str, set[str]]]) -> bool:
+    """True when, for a verb both use, the claim puts someone in a role (doer or done-to) that
+    the evidence gives to someone else: "X started the call" against "Y started the call with X".
+    Verbs whose parties can trade places ("meet") are left out."""
+    for verb, parts in claim.items():
+        if verb in _RECIPROCAL or verb not in evidence:
+            continue
+        held = evidence[verb]
+        for role in ("agent", "patient"):
+            if parts[role] and held[role] and not parts[role] & held[role]:
+                return True
+    return False
+
+
+def _wh_role(question: Question) -> tuple[str, str] | None:
+    """(verb lemma, role) the question asks about: "Who started the call?" -> ("start", "agent")."""
+    doc = parse(question.text)
+    for token in doc:
+        if token.tag_ not in {"WP", "WDT", "WP$"}:
+            continue
+        argument = token.head if token.dep_ in {"det", "poss"} else token
+        verb = argument.head
+        if verb.pos_ not in {"VERB", "AUX"}:
+            return None
+        if argument.dep_ == "nsubj":
+            return verb.lemma_.lower(), "agent"
+        if argument.dep_ in {"dobj", "nsubjpass"}:
+            return verb.lemma_.lower(), "patient"
+        return None
+    return None
+
+
+@dataclass
+class ClaimCheck:
+    supported: bool
+    reason: str = ""
+    unsupported: list[str] = field(default_factory=list)
+
+
+def _content_words(text: str) -> set[str]:
+    from rag.citations import content_words
+
+    return content_words(text)
+
+
+def check_claim(
+    question: Question, answer: str, sentences: Sequence[str], min_support: float = 0.75
+) -> ClaimCheck:
+    """Whether `answer` states only what `sentences` say, including the asked fact, the right
+    way round."""
+    evidence = " ".join(sentences)
+    grounds = folded_words(evidence + " " + question.text)
+    if not _numbers(answer) <= _numbers(evidence + " " + question.text):
+        return ClaimCheck(False, "number", sorted(_numbers(answer) - _numbers(evidence)))
+    missing_names = [n for n in capitalised_runs(answer) if not _name_present(n, grounds)]
+    if missing_names:
+        return ClaimCheck(False, "name", missing_names)
+    claimed = _content_words(answer)
+    if not claimed:
+        return ClaimCheck(False, "empty")
+    held = _content_words(evidence + " " + question.text)
+    if len(claimed & held) / len(claimed) < min_support:
+        return ClaimCheck(False, "words", sorted(claimed - held))
+    if question.kind is not None:
+        candidates = [c for s in sentences for c in kind_candidates(question, s)]
+        answer_words = folded_words(answer)
+        if not any(contains_phrase(answer_words, c) for c in candidates):
+            return ClaimCheck(False, "asked fact missing")
+        nearest = [c for s in sentences for c in nearest_candidates(question, s)]
+        if not any(contains_phrase(answer_words, c) or contains_phrase(folded_words(c), answer) for c in nearest):
+            return ClaimCheck(False, "another part of the sentence answers the question")
+    evidence_roles = [roles(parse(s)) for s in sentences]
+    claim_doc = parse(answer)
+    if any(token.pos_ == "VERB" for token in claim_doc):
+        claim_roles = roles(claim_doc)
+        if any(_swapped(claim_roles, held_roles) for held_roles in evidence_roles):
+            return ClaimCheck(False, "roles swapped")
+    asked_role = _wh_role(question) if question.kind == PERSON else None
+    if asked_role is not None:
+        verb, role = asked_role
+        answer_words = {w for w in folded_words(answer).split() if len(w) > 1}
+        claim = {verb: {"agent": set(), "patient": set()}}
+        claim[verb][role] = answer_words
+        if any(_swapped(claim, held_roles) for held_roles in evidence_roles):
+            return ClaimCheck(False, "roles swapped")
+    return ClaimCheck(True)
+
+
+def any_answers(checks: Iterable[EvidenceCheck]) -> bool:
+    return any(check.answers for check in checks)

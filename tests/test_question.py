@@ -1,0 +1,41 @@
+"""Question analysis: the kind of answer asked for, and the names and numbers it must respect."""
+
+import pytest
+
+from rag.question import ORGANISATION, PERSON, PLACE, QUANTITY, TIME, analyse
+
+
+@pytest.mark.parametrize(
+    ("question", "kind"),
+    [
+        ("Who led the parade through the old town?", PERSON),
+        ("Whom did the committee appoint as chair?", PERSON),
+        ("When did the bridge reopen?", TIME),
+        ("In what year was the library founded?", TIME),
+        ("How long did the strike last?", TIME),
+        ("How many people attended the concert?", QUANTITY),
+        ("How much did the stadium cost?", QUANTITY),
+        ("What percentage of voters turned out?", QUANTITY),
+        ("Where did the delegates meet?", PLACE),
+        ("Which city will host the summit?", PLACE),
+        ("Which company bought the shipyard?", ORGANISATION),
+        ("What did the minister promise farmers?", None),
+        ("Why was the match postponed?", None),
+    ],
+)
+def test_asked_kind_follows_the_wh_phrase(question, kind):
+    assert analyse(question).kind == kind
+
+
+def test_names_and_numbers_are_constraints():
+    asked = analyse("Who won the 2021 edition of the Harbor Cup in Port Elwyn?")
+    assert "2021" in asked.numbers
+    assert any("Harbor Cup" in name for name in asked.names)
+    assert any("Port Elwyn" in name for name in asked.names)
+
+
+def test_wh_phrase_is_not_a_term_the_evidence_must_repeat():
+    asked = analyse("In what year did the museum reopen?")
+    assert asked.kind == TIME
+    assert not any(term.startswith("year") for term in asked.terms)
+    assert any(term.startswith("museum") for term in asked.terms)

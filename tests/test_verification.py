@@ -1,0 +1,102 @@
+"""The checks that decide whether evidence answers a question and whether an answer says what
+its evidence says. Each failure kind gets general cases written here, about invented events."""
+
+from rag.question import analyse
+from rag.verification import check_claim, check_evidence, kind_candidates
+
+
+def answers(question: str, sentence: str, context: str = "") -> bool:
+    return check_evidence(analyse(question), sentence, context, min_coverage=0.5).answers
+
+
+# --- near misses: another year, edition, person -------------------------------------------
+
+
+def test_evidence_about_another_year_is_a_near_miss_and_says_so():
+    question = analyse("Who won the 2021 edition of the Harbor Cup?")
+    check = check_evidence(question, "Mara Quint won the 2022 edition of the Harbor Cup.", "", 0.5)
+    assert not check.answers
+    assert check.near_miss == "The articles mention 2022, not 2021."
+    assert answers("Who won the 2022 edition of the Harbor Cup?", "Mara Quint won the 2022 edition of the Harbor Cup.")
+
+
+def test_evidence_about_another_person_does_not_answer():
+    sentence = "Ana Reyes, the mayor of Port Elwyn, opened the new lifeboat station on Monday."
+    assert answers("When did Ana Reyes open the lifeboat station?", sentence)
+    assert not answers("When did Tom Reyes open the lifeboat station?", sentence)
+
+
+def test_accents_are_folded_when_matching_names():
+    sentence = "The council in Zürich voted on Tuesday to close the Quai bridge to cars."
+    assert answers("When did the council in Zurich vote to close the bridge?", sentence)
+    assert answers("When did the council in Zürich vote to close the bridge?", sentence)
+
+
+# --- non-answers: the question's words but not the asked fact --------------------------------
+
+
+def test_a_headline_with_the_question_words_but_no_date_does_not_answer_when():
+    assert not answers("When did the Harbor Cup final take place?", "Harbor Cup final draws huge crowds to the coast.")
+    assert answers("When did the Harbor Cup final take place?", "The Harbor Cup final took place on 14 March 2023.")
+
+
+def test_who_question_needs_a_person_the_question_does_not_already_name():
+    assert not answers("Who did Lavinia Orr meet in Geneva?", "Lavinia Orr spoke at length about the budget in Geneva.")
+    assert answers("Who did Lavinia Orr meet in Geneva?", "Lavinia Orr met Piet Hallam in Geneva on Friday.")
+
+
+def test_how_many_needs_a_number():
+    assert not answers("How many visitors did the lantern festival draw?", "The lantern festival drew visitors from across the region.")
+    assert answers("How many visitors did the lantern festival draw?", "The lantern festival drew 48,000 visitors.")
+
+
+def test_kind_candidates_leave_out_what_the_question_states():
+    question = analyse("Who did Lavinia Orr meet in Geneva?")
+    found = kind_candidates(question, "Lavinia Orr met Piet Hallam in Geneva.")
+    assert "Piet Hallam" in found
+    assert not any("Lavinia" in item or "Orr" in item or "Geneva" in item for item in found)
+
+
+# --- answers that leave out or change the asked fact ------------------------------------------
+
+
+def test_answer_must_state_the_asked_fact():
+    question = analyse("How many visitors did the lantern festival draw?")
+    evidence = ["The lantern festival drew 48,000 visitors, organisers said."]
+    assert check_claim(question, "48,000 visitors", evidence).supported
+    missing = check_claim(question, "The festival drew many visitors", evidence)
+    assert not missing.supported and missing.reason == "asked fact missing"
+
+
+def test_changed_number_or_name_is_rejected():
+    question = analyse("How many visitors did the lantern festival draw?")
+    evidence = ["The lantern festival drew 48,000 visitors, organisers said."]
+    assert check_claim(question, "45,000 visitors", evidence).reason == "number"
+    who = analyse("Who opened the lifeboat station?")
+    station = ["Ana Reyes opened the lifeboat station on Monday."]
+    assert check_claim(who, "Ana Reyes", station).supported
+    assert check_claim(who, "Tessa Morrow", station).reason == "name"
+
+
+# --- direction: who did what to whom ------------------------------------------------------------
+
+
+def test_short_answer_in_the_wrong_role_is_rejected():
+    question = analyse("Who started the call?")
+    evidence = ["Jonas Weir started the call with Helen Brandt on Monday."]
+    assert check_claim(question, "Jonas Weir", evidence).supported
+    assert not check_claim(question, "Helen Brandt", evidence).supported
+
+
+def test_sentence_answer_with_subject_and_object_swapped_is_rejected():
+    question = analyse("What happened to the Gretna company?")
+    evidence = ["Holt Industries acquired the Gretna company in a hostile takeover."]
+    assert check_claim(question, "Holt Industries acquired the Gretna company.", evidence).supported
+    swapped = check_claim(question, "The Gretna company acquired Holt Industries.", evidence)
+    assert not swapped.supported and swapped.reason == "roles swapped"
+
+
+def test_reciprocal_verbs_may_swap_their_parties():
+    question = analyse("Who did Lavinia Orr meet?")
+    evidence = ["Piet Hallam met Lavinia Orr in Geneva."]
+    assert check_claim(question, "Piet Hallam", evidence).supported
