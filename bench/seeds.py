@@ -50,7 +50,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as scratch:
         service = RagService(load_settings(articles_dir=ROOT / "seeds", index_dir=Path(scratch) / "index"))
         started = time.perf_counter()
-        service.embedder.warm_up()
+        service.warm_up()
         print(f"embedder load: {time.perf_counter() - started:.2f} s")
 
         started = time.perf_counter()

@@ -1,21 +1,13 @@
-"""Check every sentence of a generated answer against the passages it cites.
-
-A sentence survives when the content words it states (stemmed, stop words aside) are found in
-the passages it cites and every number in it is there too; a sentence supported by another
-retrieved passage has its citation repaired; anything else is dropped. What survives is
-renumbered so markers run [1], [2], … in order of first use.
-"""
+"""Word-level support: the content words, names and numbers a text states, and whether
+another text holds them. Used to match free text to the evidence sentence it rests on."""
 
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
-from dataclasses import dataclass, field
 from functools import lru_cache
 
 import Stemmer
 
-from rag.chunking import sentence_spans
 from rag.index import STOP_WORDS
 
 _MARKER = re.compile(r"\[(\d+(?:\s*[,;]\s*\d+)*)\]")
@@ -46,10 +38,6 @@ def content_words(text: str) -> set[str]:
 
 def numbers(text: str) -> set[str]:
     return {match.replace(",", "") for match in _NUMBER.findall(text)}
-
-
-def split_sentences(text: str) -> list[str]:
-    return [text[start:end] for start, end in sentence_spans(text)]
 
 
 def markers_in(sentence: str) -> list[int]:
@@ -109,54 +97,3 @@ def support(sentence: str, passage: str) -> float:
     if any(_flat(name) not in flat for name in names(sentence)):
         return 0.0
     return len(claimed & content_words(passage)) / len(claimed)
-
-
-@dataclass
-class CheckedAnswer:
-    text: str  # surviving sentences with markers renumbered 1..n
-    cited: list[int]  # indexes into the passages, in marker order ([1] is cited[0])
-    dropped: list[str] = field(default_factory=list)
-    repaired: int = 0
-
-
-def check_answer(
-    answer: str, passages: Sequence[str], min_support: float = 0.6
-) -> CheckedAnswer:
-    """Keep only sentences the passages support; `passages[i]` is marker [i + 1]."""
-    kept: list[tuple[str, list[int]]] = []
-    dropped: list[str] = []
-    repaired = 0
-    for sentence in split_sentences(answer.strip()):
-        claim = strip_markers(sentence)
-        if not content_words(claim):
-            continue  # "Yes." or a stray marker states nothing to check
-        cited = [n - 1 for n in markers_in(sentence) if 1 <= n <= len(passages)]
-        supported = [i for i in cited if support(claim, passages[i]) >= min_support]
-        if not supported and cited and len(cited) > 1:
-            joined = "\n".join(passages[i] for i in cited)
-            if support(claim, joined) >= min_support:
-                supported = cited
-        if not supported:
-            scores = [support(claim, passage) for passage in passages]
-            best = max(range(len(passages)), key=scores.__getitem__, default=None)
-            if best is not None and scores[best] >= min_support:
-                supported = [best]
-                repaired += 1
-        if supported:
-            kept.append((claim, supported))
-        else:
-            dropped.append(claim)
-
-    order: list[int] = []
-    pieces = []
-    for claim, cited in kept:
-        for index in cited:
-            if index not in order:
-                order.append(index)
-        markers = "".join(f"[{order.index(index) + 1}]" for index in cited)
-        body = claim.rstrip()
-        end = ""
-        if body and body[-1] in ".!?":
-            body, end = body[:-1].rstrip(), body[-1]
-        pieces.append(f"{body} {markers}{end or '.'}")
-    return CheckedAnswer(text=" ".join(pieces), cited=order, dropped=dropped, repaired=repaired)

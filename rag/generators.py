@@ -96,7 +96,8 @@ def parse_selection(raw: str, evidence: Sequence[EvidenceSentence]) -> Selection
         if best is not None and scores[best] >= 0.6:
             numbers = [best + 1]
             notes.append("The answer came without a citation; it was matched to the sentence that supports it.")
-    return Selection(list(dict.fromkeys(numbers)), strip_markers(text) if numbers else "", raw, notes)
+    answer = re.sub(r"\s+([.,;:!?])", r"\1", strip_markers(text)) if numbers else ""
+    return Selection(list(dict.fromkeys(numbers)), answer, raw, notes)
 
 
 class Generator(ABC):

@@ -57,6 +57,13 @@ class RagService:
         self._generators: dict[str, Generator] = {}
         self._lock = threading.Lock()
 
+    def warm_up(self) -> None:
+        """Load the embedder and the language analysis ahead of the first question."""
+        from rag import nlp
+
+        self.embedder.warm_up()
+        nlp.warm_up()
+
     @property
     def articles_dir(self) -> Path:
         return Path(self.settings.articles_dir)

@@ -90,3 +90,35 @@ def test_default_llamacpp_generator_answers_with_a_citation(seeded_service):
     assert not answer.abstained, answer.checks
     assert "lavrov" in answer.answer.lower()
     assert {c.source for c in answer.citations} == {"002_4614d4928a4a6c8c.txt"}
+
+
+@pytest.mark.llm
+def test_concurrent_questions_share_the_local_model_safely(seeded_service):
+    """Three questions at once on one llama.cpp model: calls are serialised, none crashes, and
+    each answer belongs to its own question."""
+    assistant = seeded_service.assistant("llamacpp")
+    assistant.generator.warm_up()
+    questions = [
+        "Which Russian foreign minister did Rubio hold discussions with?",
+        "What has Xi demanded from the Communist generals?",
+        "What is the capital of Australia?",
+    ]
+    answers: dict[str, object] = {}
+    errors: list[BaseException] = []
+
+    def ask(question: str) -> None:
+        try:
+            answers[question] = assistant.ask(question)
+        except BaseException as error:  # noqa: BLE001 - reported below
+            errors.append(error)
+
+    threads = [threading.Thread(target=ask, args=(q,)) for q in questions]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=600)
+    assert not errors, errors
+    assert set(answers) == set(questions)
+    for question, answer in answers.items():
+        assert answer.question == question
+    assert answers[questions[2]].abstained

@@ -19,10 +19,10 @@ from rag.settings import load_settings
 st.set_page_config(page_title="News Desk · cited answers", layout="wide")
 
 
-@st.cache_resource(show_spinner="Loading the embedder and opening the index…")
+@st.cache_resource(show_spinner="Loading the embedder and the language analysis, opening the index…")
 def get_service() -> RagService:
     service = RagService(load_settings())
-    service.embedder.warm_up()
+    service.warm_up()
     service.refresh_if_stale()
     return service
 
