@@ -49,6 +49,17 @@ def make_service(articles: Path, index: Path, embedder, **settings) -> RagServic
     )
 
 
+def indexed_articles(base: Path, files: dict[str, str], embedder) -> RagService:
+    """A service over a new folder holding `files` (name -> text), indexed."""
+    articles = base / "articles"
+    articles.mkdir()
+    for name, text in files.items():
+        (articles / name).write_text(text, "utf-8")
+    service = make_service(articles, base / "index", embedder)
+    service.update_index()
+    return service
+
+
 @pytest.fixture
 def articles_dir(tmp_path: Path) -> Path:
     folder = tmp_path / "articles"

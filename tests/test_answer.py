@@ -7,7 +7,7 @@ import pytest
 from rag.answer import ABSTENTION, Assistant, QuestionError
 from rag.evidence import EvidenceSentence, SentenceRanker
 from rag.generators import Generator, Selection, parse_selection
-from tests.conftest import dev_questions, make_service, needs_dev_set
+from tests.conftest import dev_questions, indexed_articles, make_service, needs_dev_set
 
 
 def score(item: dict, answer) -> bool:
@@ -98,13 +98,7 @@ FESTIVAL = (
 
 @pytest.fixture(scope="module")
 def festival_service(tmp_path_factory, embedder):
-    base = tmp_path_factory.mktemp("festival")
-    articles = base / "articles"
-    articles.mkdir()
-    (articles / "festival.txt").write_text(FESTIVAL, "utf-8")
-    service = make_service(articles, base / "index", embedder)
-    service.update_index()
-    return service
+    return indexed_articles(tmp_path_factory.mktemp("festival"), {"festival.txt": FESTIVAL}, embedder)
 
 
 def test_supported_short_answer_is_kept_with_a_sentence_citation(festival_service):

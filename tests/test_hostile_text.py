@@ -8,7 +8,7 @@ from rag.articles import UploadError, save_article
 from rag.evidence import SentenceRanker
 from rag import prompts
 from rag.generators import selection_messages
-from tests.conftest import make_service
+from tests.conftest import indexed_articles
 
 INJECTED = (
     "Harbor Lights Festival Draws Record Crowd\n\n"
@@ -26,13 +26,7 @@ QUESTIONS = [
 
 @pytest.fixture(scope="module")
 def injected_service(tmp_path_factory, embedder):
-    base = tmp_path_factory.mktemp("injected")
-    articles = base / "articles"
-    articles.mkdir()
-    (articles / "harbor-lights.txt").write_text(INJECTED, "utf-8")
-    service = make_service(articles, base / "index", embedder)
-    service.update_index()
-    return service
+    return indexed_articles(tmp_path_factory.mktemp("injected"), {"harbor-lights.txt": INJECTED}, embedder)
 
 
 def test_prompt_marks_passages_as_quoted_material(injected_service):
