@@ -22,18 +22,20 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from rag.answer import Finished, Retrieved, Token  # noqa: E402
+from rag.evaluation import dev_answer_is_right  # noqa: E402
 from rag.service import RagService  # noqa: E402
 from rag.settings import load_settings  # noqa: E402
 
 DEV_QA = ROOT.parent / "shared" / "eval" / "dev_qa.jsonl"
 
 
-def questions(path: Path | None) -> list[str]:
+def questions(path: Path | None) -> list[dict]:
+    """The questions to ask, as dev-set items (scored) or plain questions (timed only)."""
     if path:
-        return [line.strip() for line in path.read_text("utf-8").splitlines() if line.strip()]
+        return [{"question": line.strip()} for line in path.read_text("utf-8").splitlines() if line.strip()]
     if DEV_QA.exists():
-        return [json.loads(line)["question"] for line in DEV_QA.read_text("utf-8").splitlines() if line.strip()]
-    return ["Which Russian foreign minister did Rubio meet?", "What is the capital of Australia?"]
+        return [json.loads(line) for line in DEV_QA.read_text("utf-8").splitlines() if line.strip()]
+    return [{"question": "Which Russian foreign minister did Rubio meet?"}, {"question": "What is the capital of Australia?"}]
 
 
 def percentile(values: list[float], share: float) -> float:
@@ -70,11 +72,11 @@ def main() -> None:
             service.generator(name).warm_up()
             warm = time.perf_counter() - started
             assistant = service.assistant(name)
-            to_sources, to_first, to_full, abstained = [], [], [], 0
-            for question in asked:
+            to_sources, to_first, to_full, abstained, right, wrong = [], [], [], 0, 0, []
+            for item in asked:
                 begin = time.perf_counter()
                 first = None
-                for event in assistant.stream(question):
+                for event in assistant.stream(item["question"]):
                     now = time.perf_counter() - begin
                     if isinstance(event, Retrieved):
                         to_sources.append(now)
@@ -84,12 +86,23 @@ def main() -> None:
                         to_full.append(now)
                         to_first.append(first if first is not None else now)
                         abstained += event.answer.abstained
+                        if "answerable" in item:
+                            if dev_answer_is_right(item, event.answer):
+                                right += 1
+                            else:
+                                wrong.append(item["id"])
 
             def row(values: list[float]) -> str:
                 return f"{statistics.median(values):.2f}/{percentile(values, 0.95):.2f}/{max(values):.2f}"
 
             print(f"{name:<11} {warm:>8.2f} {row(to_sources):>20} {row(to_first):>20} {row(to_full):>20} "
                   f"{abstained}/{len(asked)}")
+            scored = [item for item in asked if "answerable" in item]
+            if scored:
+                unanswerable = [item for item in scored if not item["answerable"]]
+                held = sum(item["id"] not in wrong for item in unanswerable)
+                print(f"{'':<11} development set: {right}/{len(scored)} right; "
+                      f"{held}/{len(unanswerable)} unanswerable abstained; wrong: {wrong}")
 
 
 if __name__ == "__main__":

@@ -18,12 +18,13 @@ started it).
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
+from rag.citations import content_words
 from rag.citations import names as capitalised_runs
 from rag.nlp import contains_phrase, fold, folded_words, parse
-from rag.question import ORGANISATION, PERSON, PLACE, QUANTITY, TIME, Question, content_stems
+from rag.question import ORGANISATION, PERSON, PLACE, QUANTITY, TIME, Question, content_stems, stem
 
 _YEAR = re.compile(r"\b(?:1[0-9]|20)\d\d\b")
 _NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
@@ -95,8 +96,6 @@ def _tree_distance(a, b) -> int:
 def nearest_candidates(question: Question, sentence: str) -> list[str]:
     """Of the sentence's pieces of the asked kind, those closest in its parse to the words it
     shares with the question: the ones standing in the question's relation."""
-    from rag.question import stem
-
     doc = parse(sentence)
     anchors = [t for t in doc if not t.is_stop and (stem(t.lemma_) in question.terms or stem(t.text) in question.terms)]
     candidates = kind_candidates(question, sentence)
@@ -122,8 +121,6 @@ def coverage(question: Question, context: str) -> float:
 
 
 def _plain_stems(text: str) -> set[str]:
-    from rag.question import stem
-
     return {stem(word) for word in folded_words(text).split()}
 
 
@@ -217,12 +214,6 @@ class ClaimCheck:
     unsupported: list[str] = field(default_factory=list)
 
 
-def _content_words(text: str) -> set[str]:
-    from rag.citations import content_words
-
-    return content_words(text)
-
-
 def check_claim(
     question: Question, answer: str, sentences: Sequence[str], min_support: float = 0.75
 ) -> ClaimCheck:
@@ -235,10 +226,10 @@ def check_claim(
     missing_names = [n for n in capitalised_runs(answer) if not _name_present(n, grounds)]
     if missing_names:
         return ClaimCheck(False, "name", missing_names)
-    claimed = _content_words(answer)
+    claimed = content_words(answer)
     if not claimed:
         return ClaimCheck(False, "empty")
-    held = _content_words(evidence + " " + question.text)
+    held = content_words(evidence + " " + question.text)
     if len(claimed & held) / len(claimed) < min_support:
         return ClaimCheck(False, "words", sorted(claimed - held))
     if question.kind is not None:
@@ -266,5 +257,3 @@ def check_claim(
     return ClaimCheck(True)
 
 
-def any_answers(checks: Iterable[EvidenceCheck]) -> bool:
-    return any(check.answers for check in checks)

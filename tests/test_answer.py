@@ -5,28 +5,16 @@ from collections.abc import Iterator, Sequence
 import pytest
 
 from rag.answer import ABSTENTION, Assistant, QuestionError
+from rag.evaluation import dev_answer_is_right
 from rag.evidence import EvidenceSentence, SentenceRanker
 from rag.generators import Generator, Selection, parse_selection
 from tests.conftest import dev_questions, indexed_articles, make_service, needs_dev_set
 
 
-def score(item: dict, answer) -> bool:
-    """The dev set's rule: every fact stated, and only gold articles cited (all of them if asked)."""
-    if not item["answerable"]:
-        return answer.abstained
-    text = answer.answer.lower()
-    facts = all(any(option.lower() in text for option in fact) for fact in item["facts"])
-    cited = {c.source for c in answer.citations}
-    sources_ok = bool(cited) and cited <= set(item["sources"])
-    if item.get("all_sources"):
-        sources_ok = sources_ok and cited == set(item["sources"])
-    return facts and sources_ok and not answer.abstained
-
-
 @needs_dev_set
 def test_extractive_generator_answers_the_dev_set(seeded_service):
     assistant = seeded_service.assistant("extractive")
-    results = {item["id"]: score(item, assistant.ask(item["question"])) for item in dev_questions()}
+    results = {item["id"]: dev_answer_is_right(item, assistant.ask(item["question"])) for item in dev_questions()}
     correct = sum(results.values())
     print(f"\nextractive dev score: {correct}/{len(results)}; wrong: {[k for k, v in results.items() if not v]}")
     assert correct >= 12

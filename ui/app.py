@@ -44,7 +44,7 @@ def render_sources(answer: dict, show_scores: bool) -> None:
     if not citations:
         return
     service = get_service()
-    st.markdown(f"**Sources** · {len(citations)} passage{'s' if len(citations) > 1 else ''}")
+    st.markdown(f"**Sources** · {len(citations)} sentence{'s' if len(citations) > 1 else ''}, highlighted in their articles")
     for citation in citations:
         byline = " · ".join(filter(None, [citation["source"], citation.get("published")]))
         label = f"[{citation['marker']}] {escape_markdown(citation['title'])} — {escape_markdown(byline)}"
@@ -166,6 +166,7 @@ def ask(service: RagService, question: str, generator: str, k: int, show_scores:
     final: dict = {}
 
     def tokens():
+        drafting = False
         for event in assistant.stream(question, history, k=k):
             if isinstance(event, Retrieved):
                 with sources.container():
@@ -175,6 +176,9 @@ def ask(service: RagService, question: str, generator: str, k: int, show_scores:
                     found = f"Found {len(event.passages)} passages in: " + ", ".join(names) if names else "Found nothing."
                     st.caption(escape_markdown(found))
             elif isinstance(event, Token):
+                if not drafting:
+                    drafting = True
+                    yield "*Draft, being checked against the articles:* "
                 yield escape_markdown(event.text)
             elif isinstance(event, Finished):
                 final["answer"] = event.answer.as_dict()
@@ -191,7 +195,7 @@ def main() -> None:
     service = get_service()
     generator, k, show_scores = sidebar(service)
     st.title("News Desk")
-    st.caption("Ask about the articles in the folder. Every answer cites the passages it rests on.")
+    st.caption("Ask about the articles in the folder. Every answer cites the sentences it rests on.")
     st.session_state.setdefault("turns", [])
 
     for turn in st.session_state.turns:
