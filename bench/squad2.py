@@ -19,8 +19,8 @@ one half can be reported on the other.
 Choosing thresholds (`--sweep`): run once with the threshold switched off, so every candidate
 sentence's coverage and judge score is recorded in the kept replies,
 
-    RAG_MIN_COVERAGE=0 .venv/bin/python bench/squad2.py --generators extractive
-    RAG_JUDGE_THRESHOLD=1 .venv/bin/python bench/squad2.py --generators llamacpp
+    RAG_MIN_COVERAGE_UNJUDGED=0 .venv/bin/python bench/squad2.py --generators extractive
+    RAG_MIN_COVERAGE=0 RAG_JUDGE_THRESHOLD=1 .venv/bin/python bench/squad2.py --generators llamacpp
 
 then `--sweep` replays the recorded replies through the library's own decision rule
 (`rag.answer.first_answering`, `rag.answer.reply_text`) for each threshold, picks the one that

@@ -30,7 +30,7 @@ from rag.generators import Generator, Selection
 from rag.question import Question, analyse
 from rag.retrieval import HybridRetriever, ScoredPassage
 from rag.settings import Settings
-from rag.verification import EvidenceCheck, check_claim, check_evidence, coverage
+from rag.verification import EvidenceCheck, check_claim, check_evidence, coverage, locate
 
 ABSTENTION = "The articles don't say. Nothing in the indexed articles answers this question."
 
@@ -153,12 +153,15 @@ def reply_text(asked: Question, answer: str, cited: Sequence[str]) -> tuple[str,
     """The reply's text, how many of the cited sentences it rests on, and how it was worded.
 
     The generator's short answer stands when it says only what the sentences say, including the
-    asked fact, the right way round; otherwise the sentences themselves are quoted.
+    asked fact, the right way round; it is then shown in the article's own words (the whole
+    phrase of the sentence it comes from). Otherwise the sentences themselves are quoted.
     """
     claim = check_claim(asked, answer, cited) if answer.strip() else None
     if claim is not None and claim.supported:
+        exact = next((span for sentence in cited if (span := locate(answer, sentence))), None)
+        words = exact or " ".join(answer.split()).rstrip(".")
         markers = "".join(f"[{marker}]" for marker in range(1, len(cited) + 1))
-        return f"{' '.join(answer.split()).rstrip('.')} {markers}.", len(cited), "generated"
+        return f"{words} {markers}.", len(cited), "generated"
     quoted = cited[:2]
     text = " ".join(f"{_quoted(sentence)} [{marker}]" for marker, sentence in enumerate(quoted, start=1))
     return text, len(quoted), "quoted" if claim is None else f"quoted ({claim.reason})"
@@ -265,17 +268,19 @@ class Assistant:
     ) -> Verdict:
         """Keep the chosen sentences that answer; when none does, try the best-ranked others."""
         verdict = Verdict([], reason="nothing relevant retrieved" if not evidence else "")
+        min_coverage = self.settings.min_coverage if self.generator.judges else self.settings.min_coverage_unjudged
 
         def passes(number: int) -> bool:
             sentence = evidence[number - 1]
-            check = check_evidence(
-                asked, sentence.text, _context(passages[sentence.passage]), self.settings.min_coverage
-            )
+            check = check_evidence(asked, sentence.text, _context(passages[sentence.passage]), min_coverage)
             verdict.checked[number] = check
             verdict.near_miss = verdict.near_miss or check.near_miss
             return check.answers
 
-        verdict.chosen = [n for n in selection.sentences if passes(n)]
+        # The sentences that hold the generator's short answer come first: its answer points at
+        # them even when its sentence numbers do not (a missing or wrong marker is repaired).
+        holding = [n for n in range(1, len(evidence) + 1) if locate(selection.answer, evidence[n - 1].text)]
+        verdict.chosen = [n for n in dict.fromkeys(holding + selection.sentences) if passes(n)]
         # The system's own candidates: the sentences that state most of the question's words
         # themselves, then the best-ranked.
         ranked = sorted(
@@ -283,7 +288,8 @@ class Assistant:
             key=lambda n: (round(coverage(asked, evidence[n - 1].text), 2), evidence[n - 1].score),
             reverse=True,
         )
-        others = [n for n in ranked if n not in selection.sentences][: self.settings.fallback_sentences]
+        others = [n for n in ranked if n not in verdict.chosen and n not in selection.sentences]
+        others = others[: self.settings.fallback_sentences]
         verdict.candidates = (verdict.chosen + [n for n in others if passes(n)])[: self.settings.judge_budget]
         if not verdict.candidates:
             verdict.reason = verdict.reason or "no sentence meets the question's names, numbers and kind"

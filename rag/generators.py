@@ -102,6 +102,7 @@ def parse_selection(raw: str, evidence: Sequence[EvidenceSentence]) -> Selection
 
 class Generator(ABC):
     name: str = "generator"
+    judges: bool = False  # whether `judge` gives probabilities
 
     def warm_up(self) -> None:
         """Load heavy models ahead of the first question."""
@@ -138,6 +139,7 @@ class ChatModelGenerator(Generator):
         self._build_model = build_model
         self._model: BaseChatModel | None = None
         self._judge = judge
+        self.judges = judge is not None
         self.name = name
         self.lock = lock or threading.Lock()
         self._loading = threading.Lock()

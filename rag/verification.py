@@ -113,6 +113,24 @@ def nearest_candidates(question: Question, sentence: str) -> list[str]:
     return [c for c, d in distances.items() if d == best]
 
 
+def locate(answer: str, sentence: str) -> str | None:
+    """The answer as the sentence words it: the same words, whatever the case, dashes or
+    spacing, widened to the whole noun phrases it touches ("difficulty" -> "their inherent
+    difficulty"). None when the sentence does not hold it."""
+    words = re.findall(r"\w+", answer)
+    if not words or len(words) > 30:
+        return None
+    pattern = r"(?<!\w)" + r"\W{0,3}".join(re.escape(w) for w in words) + r"(?!\w)"
+    found = re.search(pattern, sentence, re.IGNORECASE)
+    if not found:
+        return None
+    start, end = found.span()
+    for chunk in parse(sentence).noun_chunks:
+        if chunk.start_char < end and start < chunk.end_char:
+            start, end = min(start, chunk.start_char), max(end, chunk.end_char)
+    return sentence[start:end]
+
+
 def coverage(question: Question, context: str) -> float:
     if not question.terms:
         return 1.0

@@ -56,6 +56,7 @@ class ScriptedGenerator(Generator):
 
     def __init__(self, pick: str | None, answer: str = "", judgement: float | None = None, raw: str | None = None):
         self.pick, self.answer, self.judgement, self.raw = pick, answer, judgement, raw
+        self.judges = judgement is not None
         self.offered: list[EvidenceSentence] = []
 
     def select(self, question: str, evidence: Sequence[EvidenceSentence], titles) -> Iterator[str | Selection]:
