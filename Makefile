@@ -36,7 +36,7 @@ test-fast: setup
 	$(BIN)/python -m pytest -q -m "not llm and not browser"
 
 # Every benchmark in bench/, printing its figures (SciFact needs ../shared and about 10 minutes
-# for its first index).
+# for its first index; SQuAD 2.0 about 10 s a question with the default generator).
 bench: setup browser
 	$(BIN)/python bench/seeds.py
 	$(BIN)/python bench/dev_retrieval.py
@@ -44,6 +44,8 @@ bench: setup browser
 	$(BIN)/python bench/scale.py
 	$(BIN)/python bench/app_memory.py
 	$(BIN)/python bench/scifact.py --levers
+	$(BIN)/python bench/corruptions.py
+	$(BIN)/python bench/squad2.py
 
 clean:
 	rm -rf index

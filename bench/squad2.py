@@ -125,7 +125,9 @@ def replay(reply: dict, question: str, coverage: float, threshold: float) -> dic
         return {"abstained": True, "answer": ABSTENTION, "citations": []}
     by_number = {c["number"]: c for c in candidates}
     chosen = [n for n in checks.get("chosen", []) if n in by_number]
-    judged = {c["number"]: c["judge"] for c in candidates}
+    # without a judge every candidate stands; with one, only the sentences it scored can pass
+    has_judge = any(c["judge"] is not None for c in checks.get("candidates", []))
+    judged = {c["number"]: c["judge"] for c in candidates if not has_judge or c["judge"] is not None}
     accepted = first_answering([c["number"] for c in candidates], chosen, judged, threshold)
     if not accepted:
         return {"abstained": True, "answer": ABSTENTION, "citations": []}

@@ -138,14 +138,18 @@ class Verdict:
 def first_answering(
     candidates: Sequence[int], chosen: Sequence[int], judged: dict[int, float | None], threshold: float
 ) -> list[int]:
-    """The first candidate the judge passes (or the first, with no judge), with the generator's
-    other choices after it; [] when none passes. `judged` holds the judge's scores so far."""
+    """The first candidate the judge passes (or the first, with no judge), followed by the
+    generator's other choices that the judge passed too; [] when none passes. `judged` holds
+    the scores given so far (None where there is no judge); an unjudged sentence is never cited."""
+
+    def passed(number: int) -> bool:
+        return number in judged and (judged[number] is None or judged[number] >= threshold)
+
     for number in candidates:
         if number not in judged:
             break
-        score = judged[number]
-        if score is None or score >= threshold:
-            return [number] + [n for n in chosen if n != number]
+        if passed(number):
+            return [number] + [n for n in chosen if n != number and passed(n)]
     return []
 
 
@@ -277,12 +281,14 @@ class Assistant:
             verdict.near_miss = verdict.near_miss or check.near_miss
             return check.answers
 
-        # The sentences that hold the generator's short answer come first: its answer points at
-        # them even when its sentence numbers do not (a missing or wrong marker is repaired).
+        # The generator's choices come first, those holding its short answer before the others;
+        # then other sentences holding that answer (its answer points at them even when its
+        # sentence numbers do not: a missing or wrong marker is repaired).
         holding = [n for n in range(1, len(evidence) + 1) if locate(selection.answer, evidence[n - 1].text)]
-        verdict.chosen = [n for n in dict.fromkeys(holding + selection.sentences) if passes(n)]
-        # The system's own candidates: the sentences that state most of the question's words
-        # themselves, then the best-ranked.
+        ordered = [n for n in selection.sentences if n in holding] + selection.sentences + holding
+        verdict.chosen = [n for n in dict.fromkeys(ordered) if passes(n)]
+        # Then the system's own candidates: the sentences that state most of the question's
+        # words themselves, then the best-ranked.
         ranked = sorted(
             range(1, len(evidence) + 1),
             key=lambda n: (round(coverage(asked, evidence[n - 1].text), 2), evidence[n - 1].score),
@@ -294,18 +300,30 @@ class Assistant:
         if not verdict.candidates:
             verdict.reason = verdict.reason or "no sentence meets the question's names, numbers and kind"
             return verdict
-        # The judge reads the candidates in order (the generator's choices first) until one
-        # answers; with no judge (no model) the first candidate stands.
+        # The judge reads the candidates in order until one answers (with no judge, the first
+        # stands); the generator's other choices are judged too, within the budget, and join it
+        # when they pass.
+        scores: dict[int, float | None] = {}
         for number in verdict.candidates:
-            verdict.judge = self.generator.judge(asked.text, evidence[number - 1].text)
-            if verdict.judge is not None:
-                verdict.judged[number] = verdict.judge
-            scores = {**verdict.judged, number: verdict.judge}
+            scores[number] = self._judge(asked, number, evidence, verdict)
             verdict.accepted = first_answering(verdict.candidates, verdict.chosen, scores, self.settings.judge_threshold)
             if verdict.accepted:
-                return verdict
-        verdict.reason = "the model judged that no sentence answers exactly this question"
+                break
+        if not verdict.accepted:
+            verdict.reason = "the model judged that no sentence answers exactly this question"
+            return verdict
+        for number in verdict.chosen:
+            if number not in scores and len(scores) < self.settings.judge_budget:
+                scores[number] = self._judge(asked, number, evidence, verdict)
+        verdict.accepted = first_answering(verdict.candidates, verdict.chosen, scores, self.settings.judge_threshold)
+        verdict.judge = scores.get(verdict.accepted[0])
         return verdict
+
+    def _judge(self, asked: Question, number: int, evidence: Sequence[EvidenceSentence], verdict: Verdict) -> float | None:
+        score = self.generator.judge(asked.text, evidence[number - 1].text)
+        if score is not None:
+            verdict.judged[number] = score
+        return score
 
     def compose(
         self,

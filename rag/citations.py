@@ -59,7 +59,7 @@ def _flat(text: str) -> str:
 
 
 def names(text: str) -> list[str]:
-    """Runs of capitalised words ("NATO Secretary General Hegses"): the names a sentence states.
+    """Runs of capitalised words ("NATO Secretary General Marlow"): the names a sentence states.
 
     A sentence's first word counts only inside a longer run or as an acronym, since any
     sentence starts with a capital.

@@ -60,8 +60,8 @@ def passage_sentences(passages: Sequence[ScoredPassage]) -> list[EvidenceSentenc
                 previous = False
                 continue
             key = (passage.source, passage.start + start, passage.start + end)
-            if key in seen:
-                previous = True
+            if key in seen:  # offered already, from an overlapping passage
+                previous = False
                 continue
             seen.add(key)
             found.append(

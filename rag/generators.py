@@ -18,11 +18,13 @@ Generators stream: `select()` yields pieces of the answer text as they come, the
 from __future__ import annotations
 
 import json
+import queue
 import re
 import threading
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 from langchain_core.language_models.chat_models import BaseChatModel
 from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, SystemMessage
@@ -82,8 +84,19 @@ def parse_selection(raw: str, evidence: Sequence[EvidenceSentence]) -> Selection
         data = json.loads(text)
     except json.JSONDecodeError:
         data = None
+    if data is None and text.startswith("{"):  # JSON cut short (the token limit): what it got to
+        numbers = re.search(r'"evidence"\s*:\s*\[([\d,\s]*)', text)
+        data = {
+            "evidence": [int(n) for n in re.findall(r"\d+", numbers.group(1))] if numbers else [],
+            "answer": _partial_answer(text),
+        }
     if isinstance(data, dict):
-        numbers = [n for n in data.get("evidence", []) if isinstance(n, int) and 1 <= n <= len(evidence)]
+        listed = data.get("evidence")
+        listed = listed if isinstance(listed, list) else []
+        numbers = [
+            n for n in listed
+            if isinstance(n, int) and not isinstance(n, bool) and 1 <= n <= len(evidence)
+        ]
         answer = data.get("answer", "")
         return Selection(list(dict.fromkeys(numbers)), answer if isinstance(answer, str) else "", raw)
     # Free text: markers give the evidence; a sentence without one is matched to the evidence
@@ -162,17 +175,37 @@ class ChatModelGenerator(Generator):
             return
         messages = selection_messages(question, evidence, titles)
         buffer, shown = "", ""
-        model = self.model
-        with self.lock:
-            for chunk in model.stream(
-                messages, response_format={"type": "json_object", "schema": SELECTION_SCHEMA}
-            ):
-                buffer += str(chunk.content)
-                answer = _partial_answer(buffer)
-                if len(answer) > len(shown) and answer.startswith(shown):
-                    yield answer[len(shown) :]
-                    shown = answer
+        for piece in self._stream_locked(
+            messages, response_format={"type": "json_object", "schema": SELECTION_SCHEMA}
+        ):
+            buffer += piece
+            answer = _partial_answer(buffer)
+            if len(answer) > len(shown) and answer.startswith(shown):
+                yield answer[len(shown) :]
+                shown = answer
         yield parse_selection(buffer, evidence)
+
+    def _stream_locked(self, messages: list[BaseMessage], **options: Any) -> Iterator[str]:
+        """Stream the model's reply while holding its lock in a worker thread, so the lock is
+        released when the reply ends even if the caller stops reading halfway."""
+        model = self.model
+        pieces: queue.Queue[str | BaseException | None] = queue.Queue()
+
+        def run() -> None:
+            try:
+                with self.lock:
+                    for chunk in model.stream(messages, **options):
+                        pieces.put(str(chunk.content))
+            except BaseException as error:  # noqa: BLE001 - handed to the reader below
+                pieces.put(error)
+            finally:
+                pieces.put(None)
+
+        threading.Thread(target=run, name=f"{self.name}-stream", daemon=True).start()
+        while (item := pieces.get()) is not None:
+            if isinstance(item, BaseException):
+                raise item
+            yield item
 
     def judge(self, question: str, sentence: str) -> float | None:
         if self._judge is None:
@@ -186,9 +219,7 @@ class ChatModelGenerator(Generator):
         for asked, answered in history[-3:]:
             messages += [HumanMessage(asked), AIMessage(answered)]
         messages.append(HumanMessage(f"Last question: {question}"))
-        model = self.model
-        with self.lock:
-            text = "".join(str(chunk.content) for chunk in model.stream(messages)).strip()
+        text = "".join(self._stream_locked(messages)).strip()
         text = text.splitlines()[0].strip().strip('"') if text else ""
         return text or None
 

@@ -28,7 +28,7 @@ def judge_messages(question: str, sentence: str) -> list[dict[str, str]]:
 def _yes_share(probabilities: dict[str, float]) -> float:
     yes = sum(p for token, p in probabilities.items() if token.strip().lower() == "yes")
     no = sum(p for token, p in probabilities.items() if token.strip().lower() == "no")
-    return yes / (yes + no) if yes + no > 0 else 0.5
+    return yes / (yes + no) if yes + no > 0 else 0.0  # no opinion is no "yes"
 
 
 class LlamaJudge:

@@ -41,7 +41,7 @@ def warm_up() -> None:
     pipeline()
 
 
-@lru_cache(maxsize=4096)
+@lru_cache(maxsize=1024)
 def parse(text: str) -> Doc:
     """The parsed text; cached, since the same evidence sentences are checked again and again."""
     nlp = pipeline()

@@ -20,6 +20,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 from rag.citations import content_words
 from rag.citations import names as capitalised_runs
@@ -53,7 +54,7 @@ def _numbers(text: str) -> set[str]:
 
 
 def _name_present(name: str, words: str) -> bool:
-    """A name is present when all its words are, or (for a person's full name) its last word."""
+    """A name is present when all its words are (in any order, accents folded)."""
     if contains_phrase(words, name):
         return True
     parts = folded_words(name).split()
@@ -131,15 +132,18 @@ def locate(answer: str, sentence: str) -> str | None:
     return sentence[start:end]
 
 
-def coverage(question: Question, context: str) -> float:
+@lru_cache(maxsize=2048)
+def _stems(text: str) -> frozenset[str]:
+    """Stems of a text's words and of its content words' lemmas."""
+    return content_stems(parse(text)) | {stem(word) for word in folded_words(text).split()}
+
+
+def coverage(question: Question, *texts: str) -> float:
+    """Share of the question's content words found in the texts."""
     if not question.terms:
         return 1.0
-    present = content_stems(parse(context)) | _plain_stems(context)
+    present = frozenset().union(*(_stems(text) for text in texts))
     return len(question.terms & present) / len(question.terms)
-
-
-def _plain_stems(text: str) -> set[str]:
-    return {stem(word) for word in folded_words(text).split()}
 
 
 def check_evidence(
@@ -150,7 +154,7 @@ def check_evidence(
     missing = [name for name in question.names if not _name_present(name, words)]
     context_numbers = _numbers(context + " " + sentence)
     missing += [number for number in question.numbers if number not in context_numbers]
-    share = coverage(question, context + " " + sentence)
+    share = coverage(question, context, sentence)
     if missing:
         near = None
         asked_years = [m for m in missing if _YEAR.fullmatch(m)]

@@ -21,6 +21,7 @@ def test_extractive_generator_is_right_when_it_answers_the_dev_set(seeded_servic
     wrong_answers = [key for key, (item, answer) in answers.items() if not answer.abstained and key not in right]
     print(f"\nextractive dev score: {len(right)}/{len(answers)}; answered wrongly: {wrong_answers}")
     assert len(wrong_answers) <= 1
+    assert any(answers[key][0]["answerable"] for key in right), "it answers, not only abstains"
 
 
 UNANSWERABLE = [q for q in dev_questions() if not q["answerable"]]
@@ -35,7 +36,7 @@ def test_unanswerable_dev_questions_abstain(seeded_service, generator):
     assert sum(answer.abstained for answer in answers) >= len(UNANSWERABLE) - 1, [a.answer for a in answers]
     for answer in answers:
         if answer.abstained:
-            assert answer.answer == ABSTENTION and answer.citations == []
+            assert answer.answer.startswith(ABSTENTION) and answer.citations == []
 
 
 def test_citations_are_real_passages_with_exact_spans(seeded_service):
