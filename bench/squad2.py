@@ -112,6 +112,13 @@ def report(generator: str, queries: list[dict], truth: dict, replies: list[dict]
         f"({abstained_answerable} answerable abstained)  "
         f"{elapsed / max(1, len(queries)):.2f} s/question"
     )
+    for half, start in (("even", 0), ("odd", 1)):
+        has_rate, none_rate = rates(queries[start::2], truth, replies[start::2])
+        print(f"{'':>10}  {half} half: has-answer {has_rate:.3f}  no-answer {none_rate:.3f}")
+    totals = sorted(r.get("timings", {}).get("total_ms", 0) / 1000 for r in replies)
+    if totals:
+        print(f"{'':>10}  full answer p50 {totals[len(totals) // 2]:.2f} s, "
+              f"p95 {totals[min(len(totals) - 1, int(0.95 * len(totals)))]:.2f} s")
 
 
 def replay(reply: dict, question: str, coverage: float, threshold: float) -> dict:
