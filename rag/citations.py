@@ -23,7 +23,7 @@ _FRAMING = frozenset(
 
 
 @lru_cache(maxsize=1)
-def _stemmer() -> Stemmer.Stemmer:
+def stemmer() -> Stemmer.Stemmer:
     return Stemmer.Stemmer("english")
 
 
@@ -33,7 +33,7 @@ def content_words(text: str) -> set[str]:
         word = re.sub(r"['’]s$", "", word)
         if word not in STOP_WORDS and word not in _FRAMING and len(word) > 1:
             words.append(word)
-    return set(_stemmer().stemWords(words))
+    return set(stemmer().stemWords(words))
 
 
 def numbers(text: str) -> set[str]:

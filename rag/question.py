@@ -16,10 +16,8 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from functools import lru_cache
 
-import Stemmer
-
+from rag.citations import stemmer
 from rag.nlp import fold, parse
 
 PERSON, TIME, QUANTITY, PLACE, ORGANISATION = "person", "time", "quantity", "place", "organisation"
@@ -64,17 +62,11 @@ _KIND_NOUNS: dict[str, frozenset[str]] = {
 }
 
 _WH_DETERMINERS = {"what", "which", "whose"}
-_YEAR = re.compile(r"^(?:1[0-9]|20)\d\d$")
 _NUMBER = re.compile(r"^\d+(?:[.,]\d+)*$")
 
 
-@lru_cache(maxsize=1)
-def _stemmer() -> Stemmer.Stemmer:
-    return Stemmer.Stemmer("english")
-
-
 def stem(word: str) -> str:
-    return _stemmer().stemWord(fold(word))
+    return stemmer().stemWord(fold(word))
 
 
 @dataclass(frozen=True)
@@ -159,7 +151,7 @@ def analyse(question: str) -> Question:
         if any(token.i in phrase for token in entity):
             continue
         if entity.label_ in {"DATE", "TIME", "CARDINAL", "QUANTITY", "MONEY", "PERCENT", "ORDINAL"}:
-            numbers += [token.text for token in entity if _YEAR.match(token.text) or _NUMBER.match(token.text)]
+            numbers += [token.text for token in entity if _NUMBER.match(token.text)]
         else:
             text = entity.text
             text = re.sub(r"^(?:the|a|an)\s+", "", text, flags=re.IGNORECASE)
@@ -167,7 +159,7 @@ def analyse(question: str) -> Question:
             if text:
                 names.append(text)
     for token in doc:  # numbers spaCy did not put inside an entity
-        if token.ent_type_ == "" and (_YEAR.match(token.text) or _NUMBER.match(token.text)):
+        if token.ent_type_ == "" and _NUMBER.match(token.text):
             numbers.append(token.text)
     terms = content_stems(doc, skip=phrase)
     return Question(

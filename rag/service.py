@@ -18,9 +18,7 @@ from rag.retrieval import HybridRetriever
 from rag.settings import GeneratorName, Settings
 
 
-def build_generator(
-    name: GeneratorName, settings: Settings, embedder: SentenceTransformerEmbeddings
-) -> Generator:
+def build_generator(name: GeneratorName, settings: Settings) -> Generator:
     if name == "extractive":
         return ExtractiveGenerator()
     if name == "llamacpp":
@@ -72,7 +70,7 @@ class RagService:
         name = name or self.settings.generator
         with self._lock:
             if name not in self._generators:
-                self._generators[name] = build_generator(name, self.settings, self.embedder)
+                self._generators[name] = build_generator(name, self.settings)
             return self._generators[name]
 
     def assistant(self, generator: GeneratorName | None = None) -> Assistant:

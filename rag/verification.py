@@ -22,13 +22,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 
-from rag.citations import content_words
+from rag.citations import content_words, numbers
 from rag.citations import names as capitalised_runs
 from rag.nlp import contains_phrase, fold, folded_words, parse
 from rag.question import ORGANISATION, PERSON, PLACE, QUANTITY, TIME, Question, content_stems, stem
 
 _YEAR = re.compile(r"\b(?:1[0-9]|20)\d\d\b")
-_NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
 _MONTHS = set(
     "january february march april may june july august september october november december".split()
 )
@@ -47,10 +46,6 @@ class EvidenceCheck:
     missing: tuple[str, ...] = ()  # the question's names or numbers the evidence lacks
     near_miss: str | None = None  # "The articles mention 2022, not 2021."
     reason: str = ""
-
-
-def _numbers(text: str) -> set[str]:
-    return {match.replace(",", "") for match in _NUMBER.findall(text)}
 
 
 def _name_present(name: str, words: str) -> bool:
@@ -152,7 +147,7 @@ def check_evidence(
     """Whether `sentence` (with `context`, its passage and article title) answers `question`."""
     words = folded_words(context + " " + sentence)
     missing = [name for name in question.names if not _name_present(name, words)]
-    context_numbers = _numbers(context + " " + sentence)
+    context_numbers = numbers(context + " " + sentence)
     missing += [number for number in question.numbers if number not in context_numbers]
     share = coverage(question, context, sentence)
     if missing:
@@ -243,8 +238,8 @@ def check_claim(
     way round."""
     evidence = " ".join(sentences)
     grounds = folded_words(evidence + " " + question.text)
-    if not _numbers(answer) <= _numbers(evidence + " " + question.text):
-        return ClaimCheck(False, "number", sorted(_numbers(answer) - _numbers(evidence)))
+    if not numbers(answer) <= numbers(evidence + " " + question.text):
+        return ClaimCheck(False, "number", sorted(numbers(answer) - numbers(evidence)))
     missing_names = [n for n in capitalised_runs(answer) if not _name_present(n, grounds)]
     if missing_names:
         return ClaimCheck(False, "name", missing_names)
