@@ -13,8 +13,9 @@
 6. abstention: no sentence passes, whatever the generator said, and the reply says so, with
    what the articles do hold when that helps ("The articles mention 2022, not 2021.").
 
-`Assistant.stream()` yields the retrieved passages first, then the answer text as the generator
-writes it, then the checked `Answer`.
+`Assistant.stream()` yields the retrieved passages first, then `Queued` when the model is busy
+with other questions, then the answer text as the generator writes it, then the checked
+`Answer`. A model that fails raises `GeneratorUnavailable` (`rag.generators`).
 """
 
 from __future__ import annotations
@@ -109,6 +110,13 @@ class Retrieved:
 
 
 @dataclass
+class Queued:
+    """The model is busy with other questions: `ahead` of them run or wait before this one."""
+
+    ahead: int
+
+
+@dataclass
 class Token:
     text: str
 
@@ -118,7 +126,7 @@ class Finished:
     answer: Answer
 
 
-Event = Retrieved | Token | Finished
+Event = Retrieved | Queued | Token | Finished
 
 
 @dataclass
@@ -156,19 +164,24 @@ def first_answering(
 def reply_text(asked: Question, answer: str, cited: Sequence[str]) -> tuple[str, int, str]:
     """The reply's text, how many of the cited sentences it rests on, and how it was worded.
 
-    The generator's short answer stands when it says only what the sentences say, including the
+    The sentences themselves are always quoted, so the reader sees what the answer rests on.
+    The generator's short answer leads when it says only what the sentences say, including the
     asked fact, the right way round; it is then shown in the article's own words (the whole
-    phrase of the sentence it comes from). Otherwise the sentences themselves are quoted.
+    phrase of the sentence it comes from).
     """
     claim = check_claim(asked, answer, cited) if answer.strip() else None
     if claim is not None and claim.supported:
         exact = next((span for sentence in cited if (span := locate(answer, sentence))), None)
         words = exact or " ".join(answer.split()).rstrip(".")
-        markers = "".join(f"[{marker}]" for marker in range(1, len(cited) + 1))
-        return f"{words} {markers}.", len(cited), "generated"
+        quoted = cited[:2]
+        markers = "".join(f"[{marker}]" for marker in range(1, len(quoted) + 1))
+        return f"{words} {markers}.\n\n{_quotes(quoted)}", len(quoted), "generated"
     quoted = cited[:2]
-    text = " ".join(f"{_quoted(sentence)} [{marker}]" for marker, sentence in enumerate(quoted, start=1))
-    return text, len(quoted), "quoted" if claim is None else f"quoted ({claim.reason})"
+    return _quotes(quoted), len(quoted), "quoted" if claim is None else f"quoted ({claim.reason})"
+
+
+def _quotes(sentences: Sequence[str]) -> str:
+    return " ".join(f"{_quoted(sentence)} [{marker}]" for marker, sentence in enumerate(sentences, start=1))
 
 
 def _context(passage: ScoredPassage) -> str:
@@ -231,6 +244,8 @@ class Assistant:
         selection = Selection([])
         if evidence:
             titles = [passages[s.passage].title for s in evidence]
+            if ahead := self.generator.busy():
+                yield Queued(ahead)
             first_token_at = None
             for item in self.generator.select(search_query, evidence, titles):
                 if isinstance(item, Selection):

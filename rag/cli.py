@@ -9,6 +9,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
+from rag.generators import GeneratorUnavailable
 from rag.settings import Settings, load_settings
 
 
@@ -223,6 +224,9 @@ def main(argv: list[str] | None = None) -> int:
     except CliError as error:
         print(f"rag: {error}", file=sys.stderr)
         return 2
+    except GeneratorUnavailable as error:
+        print(f"rag: {error}", file=sys.stderr)
+        return 3
     except KeyboardInterrupt:
         print("rag: interrupted", file=sys.stderr)
         return 130

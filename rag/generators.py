@@ -23,6 +23,7 @@ import re
 import threading
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -113,9 +114,42 @@ def parse_selection(raw: str, evidence: Sequence[EvidenceSentence]) -> Selection
     return Selection(list(dict.fromkeys(numbers)), answer, raw, notes)
 
 
+class GeneratorUnavailable(RuntimeError):
+    """The language model could not be reached or failed; the message says which and why."""
+
+
+class ModelLock:
+    """One request at a time on a model, counting the requests that hold or wait for it."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._count = threading.Lock()
+        self._users = 0
+
+    @contextmanager
+    def hold(self) -> Iterator[None]:
+        with self._count:
+            self._users += 1
+        try:
+            with self._lock:
+                yield
+        finally:
+            with self._count:
+                self._users -= 1
+
+    @property
+    def users(self) -> int:
+        """Requests running on the model or waiting for it."""
+        return self._users
+
+
 class Generator(ABC):
     name: str = "generator"
     judges: bool = False  # whether `judge` gives probabilities
+
+    def busy(self) -> int:
+        """How many requests are running on or waiting for this generator's model."""
+        return 0
 
     def warm_up(self) -> None:
         """Load heavy models ahead of the first question."""
@@ -140,6 +174,8 @@ class ChatModelGenerator(Generator):
 
     `judge`, when given, scores a sentence as the answer to a question (see `rag.judge`).
     Every call to the model holds `lock`: a local model serves one request at a time.
+    Any failure of the model (it cannot load, the endpoint is down or too slow) is raised as
+    `GeneratorUnavailable`, naming `described` (what the model is and where).
     """
 
     def __init__(
@@ -147,21 +183,33 @@ class ChatModelGenerator(Generator):
         build_model: Callable[[], BaseChatModel],
         name: str,
         judge: Callable[[BaseChatModel, str, str], float] | None = None,
-        lock: threading.Lock | None = None,
+        lock: ModelLock | None = None,
+        described: str | None = None,
     ) -> None:
         self._build_model = build_model
         self._model: BaseChatModel | None = None
         self._judge = judge
         self.judges = judge is not None
         self.name = name
-        self.lock = lock or threading.Lock()
+        self.described = described or f"the {name} model"
+        self.lock = lock or ModelLock()
         self._loading = threading.Lock()
+
+    def busy(self) -> int:
+        return self.lock.users
+
+    def _failed(self, error: Exception) -> GeneratorUnavailable:
+        reason = " ".join(str(error).split())[:300] or type(error).__name__
+        return GeneratorUnavailable(f"{self.described[:1].upper()}{self.described[1:]} failed: {reason}")
 
     @property
     def model(self) -> BaseChatModel:
         with self._loading:
             if self._model is None:
-                self._model = self._build_model()
+                try:
+                    self._model = self._build_model()
+                except Exception as error:
+                    raise self._failed(error) from error
             return self._model
 
     def warm_up(self) -> None:
@@ -193,7 +241,7 @@ class ChatModelGenerator(Generator):
 
         def run() -> None:
             try:
-                with self.lock:
+                with self.lock.hold():
                     for chunk in model.stream(messages, **options):
                         pieces.put(str(chunk.content))
             except BaseException as error:  # noqa: BLE001 - handed to the reader below
@@ -203,6 +251,8 @@ class ChatModelGenerator(Generator):
 
         threading.Thread(target=run, name=f"{self.name}-stream", daemon=True).start()
         while (item := pieces.get()) is not None:
+            if isinstance(item, Exception):
+                raise self._failed(item) from item
             if isinstance(item, BaseException):
                 raise item
             yield item
@@ -211,8 +261,11 @@ class ChatModelGenerator(Generator):
         if self._judge is None:
             return None
         model = self.model
-        with self.lock:
-            return self._judge(model, question, sentence)
+        try:
+            with self.lock.hold():
+                return self._judge(model, question, sentence)
+        except Exception as error:
+            raise self._failed(error) from error
 
     def rewrite_question(self, question: str, history: Sequence[tuple[str, str]]) -> str | None:
         messages: list[BaseMessage] = [SystemMessage(prompts.REWRITE)]

@@ -99,6 +99,8 @@ def llamacpp_chat_model(settings: Settings) -> BaseChatModel:
 def openai_chat_model(settings: Settings) -> BaseChatModel:
     from langchain_openai import ChatOpenAI
 
+    if not settings.openai_configured:
+        raise ModelUnavailable("no OpenAI-compatible endpoint is configured: set RAG_OPENAI_BASE_URL")
     return ChatOpenAI(
         base_url=settings.openai_base_url,
         model=settings.openai_model,

@@ -25,12 +25,17 @@ def build_generator(name: GeneratorName, settings: Settings) -> Generator:
         from rag.judge import LlamaJudge
         from rag.llm import llamacpp_chat_model
 
-        return ChatModelGenerator(lambda: llamacpp_chat_model(settings), "llamacpp", judge=LlamaJudge())
+        return ChatModelGenerator(
+            lambda: llamacpp_chat_model(settings), "llamacpp", judge=LlamaJudge(), described="the local model"
+        )
     if name == "openai":
         from rag.judge import openai_judge
         from rag.llm import openai_chat_model
 
-        return ChatModelGenerator(lambda: openai_chat_model(settings), "openai", judge=openai_judge)
+        return ChatModelGenerator(
+            lambda: openai_chat_model(settings), "openai", judge=openai_judge,
+            described=f"the OpenAI-compatible endpoint at {settings.openai_base_url}",
+        )
     raise ValueError(f"unknown generator {name!r}: choose llamacpp, extractive or openai")
 
 

@@ -52,8 +52,8 @@ class Settings(BaseSettings):
     llm_context: int = 4096
     llm_temperature: float = 0.0
 
-    # OpenAI-compatible endpoint (Ollama, vLLM, a hosted model)
-    openai_base_url: str = "http://localhost:11434/v1"
+    # OpenAI-compatible endpoint (Ollama, vLLM, a hosted model); offered only when a URL is set
+    openai_base_url: str | None = None
     openai_model: str = "llama3.2"
     openai_api_key: str = "not-needed"
     openai_timeout: float = 120.0
@@ -64,7 +64,7 @@ class Settings(BaseSettings):
 
     @property
     def openai_configured(self) -> bool:
-        return bool(self.openai_base_url and self.openai_model)
+        return bool(self.openai_base_url)
 
 
 def load_settings(**overrides: object) -> Settings:

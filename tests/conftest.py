@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import json
+import re
 import shutil
 import socket
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
@@ -81,6 +84,82 @@ def seeded_service(tmp_path_factory, embedder) -> RagService:
     built = make_service(folder, base / "index", embedder)
     built.update_index()
     return built
+
+
+class StandInModel(BaseHTTPRequestHandler):
+    """A small OpenAI-compatible server: chooses evidence sentence [1] (JSON when the request asks
+    for it), and judges every sentence an answer with P(yes) = 0.9."""
+
+    requests: list[dict] = []
+
+    def log_message(self, *args):  # keep test output quiet
+        pass
+
+    def do_POST(self):  # noqa: N802 - http.server's name
+        body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+        StandInModel.requests.append(body)
+        prompt = body["messages"][-1]["content"]
+        if body.get("logprobs"):  # the judge: one token, with its log-probabilities
+            top = [{"token": "yes", "logprob": -0.1, "bytes": None}, {"token": "no", "logprob": -2.4, "bytes": None}]
+            self._send_json({"id": "x", "object": "chat.completion", "created": 0, "model": body["model"],
+                             "choices": [{"index": 0, "finish_reason": "length",
+                                          "message": {"role": "assistant", "content": "yes"},
+                                          "logprobs": {"content": [{"token": "yes", "logprob": -0.1, "bytes": None,
+                                                                    "top_logprobs": top}]}}]})
+            return
+        # the selection: evidence [1] and its sentence as the answer, as JSON when asked for it
+        sentence = re.search(r"^\[1\] (.+)$", prompt, re.M).group(1)
+        if body.get("response_format"):
+            reply = json.dumps({"evidence": [1], "answer": sentence})
+        else:
+            reply = sentence
+        self.send_response(200)
+        self.send_header("Content-Type", "text/event-stream")
+        self.end_headers()
+        for number, piece in enumerate(re.findall(r"\S+\s*", reply)):
+            delta = {"role": "assistant", "content": piece} if number == 0 else {"content": piece}
+            chunk = {"id": "x", "object": "chat.completion.chunk", "created": 0, "model": body["model"],
+                     "choices": [{"index": 0, "delta": delta, "finish_reason": None}]}
+            self.wfile.write(f"data: {json.dumps(chunk)}\n\n".encode())
+        self.wfile.write(b"data: [DONE]\n\n")
+
+    def _send_json(self, payload):
+        data = json.dumps(payload).encode()
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
+
+@pytest.fixture
+def stand_in_server():
+    server = ThreadingHTTPServer(("127.0.0.1", 0), StandInModel)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_address[1]}/v1"
+    server.shutdown()
+
+
+@pytest.fixture
+def stand_in_requests() -> list[dict]:
+    """Every request the stand-in endpoint has received."""
+    return StandInModel.requests
+
+
+@pytest.fixture
+def dead_endpoint() -> str:
+    """The URL of an OpenAI-compatible endpoint where nothing listens."""
+    return f"http://127.0.0.1:{free_port()}/v1"
+
+
+@pytest.fixture
+def silent_endpoint():
+    """An endpoint that accepts connections and never answers: every request times out."""
+    with socket.socket() as listener:
+        listener.bind(("127.0.0.1", 0))
+        listener.listen(16)
+        yield f"http://127.0.0.1:{listener.getsockname()[1]}/v1"
 
 
 @pytest.hookimpl(hookwrapper=True)

@@ -98,7 +98,9 @@ def test_supported_short_answer_is_kept_with_a_sentence_citation(festival_servic
     generator = ScriptedGenerator("48,000 visitors", "48,000 visitors")
     answer = scripted(festival_service, generator).ask("How many visitors did the Harbor Lights festival draw?")
     assert not answer.abstained
-    assert answer.answer == "48,000 visitors [1]."
+    short, quote = answer.answer.split("\n\n")
+    assert short == "48,000 visitors [1]."  # the short answer leads, then the sentence it rests on
+    assert quote == "“The Harbor Lights festival in Port Elwyn drew 48,000 visitors on Saturday, organisers said.” [1]"
     citation = answer.citations[0]
     text = (festival_service.articles_dir / citation.source).read_text("utf-8")
     assert text[citation.start : citation.end] == citation.text

@@ -22,16 +22,15 @@ pytestmark = [
 ]
 
 
-@pytest.fixture(scope="module")
-def app_url(tmp_path_factory):
-    base = tmp_path_factory.mktemp("browser")
+def serve_app(base: Path, generator: str):
+    """The Streamlit app over a copy of the seed articles, on a free port; yields (url, server)."""
     shutil.copytree(SEEDS, base / "articles")
     port = free_port()
     env = {
         **os.environ,
         "RAG_ARTICLES_DIR": str(base / "articles"),
         "RAG_INDEX_DIR": str(base / "index"),
-        "RAG_GENERATOR": "extractive",
+        "RAG_GENERATOR": generator,
     }
     log = (base / "streamlit.log").open("w")
     server = subprocess.Popen(
@@ -43,15 +42,27 @@ def app_url(tmp_path_factory):
     url = f"http://127.0.0.1:{port}"
     deadline = time.time() + 120
     while time.time() < deadline:
-        try:
-            with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as response:
-                if response.status == 200:
-                    break
-        except OSError:
-            time.sleep(0.5)
+        if healthy(url):
+            break
+        time.sleep(0.5)
     else:
         server.kill()
         pytest.fail("the app did not start: " + (base / "streamlit.log").read_text())
+    return url, server
+
+
+def healthy(url: str) -> bool:
+    try:
+        with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as response:
+            return response.status == 200
+    except OSError:
+        return False
+
+
+@pytest.fixture(scope="module")
+def app_url(tmp_path_factory):
+    base = tmp_path_factory.mktemp("browser")
+    url, server = serve_app(base, "extractive")
     yield url, base
     server.terminate()
     server.wait(timeout=20)
@@ -118,3 +129,58 @@ def test_ask_then_upload_update_and_ask_again(page, app_url, tmp_path):
     assert page.title() != "owned"
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / "chat.png"), full_page=True)
+
+
+@pytest.mark.llm
+def test_three_pages_ask_at_once_with_the_local_model(tmp_path):
+    """Three people ask different questions at the same moment: each page gets its own answer,
+    a page waiting for the model is told it is queued, and the server survives."""
+    from playwright.sync_api import sync_playwright
+
+    url, server = serve_app(tmp_path, "llamacpp")
+    questions = [
+        ("Which Russian foreign minister did Rubio hold discussions with?", "002_4614d4928a4a6c8c.txt"),
+        ("What has Xi demanded from the Communist generals?", "000_31ffb863ee8c8ad1.txt"),
+        ("What is the capital of Australia?", None),
+    ]
+    try:
+        with sync_playwright() as playwright:
+            browser = playwright.chromium.launch(
+                executable_path=CHROMIUM,
+                args=["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                      "--disable-component-update"],
+            )
+            pages = [browser.new_page(viewport={"width": 1400, "height": 1000}) for _ in questions]
+            for page in pages:
+                page.goto(url)
+            for page in pages:
+                page.get_by_placeholder("Ask a question about the articles").wait_for(timeout=180_000)
+            for page, (question, _) in zip(pages, questions, strict=True):
+                ask(page, question)
+
+            queued = False
+            deadline = time.time() + 120
+            while not queued and time.time() < deadline:
+                queued = any(page.get_by_text("Queued: the language model is answering").count() for page in pages)
+                time.sleep(0.1)
+
+            for number, (page, (_, source)) in enumerate(zip(pages, questions, strict=True)):
+                if source is None:
+                    page.get_by_text("articles don't say", exact=False).first.wait_for(timeout=300_000)
+                else:
+                    page.locator("summary", has_text=source).first.wait_for(timeout=300_000)
+                ARTIFACTS.mkdir(parents=True, exist_ok=True)
+                page.screenshot(path=str(ARTIFACTS / f"concurrent-{number}.png"), full_page=True)
+            others = {s for _, s in questions}
+            for page, (_, source) in zip(pages, questions, strict=True):
+                # each page cites its own question's article and none of the others'
+                for other in others - {source, None}:
+                    assert page.locator("summary", has_text=other).count() == 0
+                assert page.get_by_text("Connection error").count() == 0
+            assert "lavrov" in pages[0].inner_text("body").lower()
+            browser.close()
+        assert queued, "no page was told it was waiting for the model"
+        assert server.poll() is None and healthy(url), (tmp_path / "streamlit.log").read_text()
+    finally:
+        server.terminate()
+        server.wait(timeout=20)

@@ -131,3 +131,17 @@ def test_index_keeps_going_past_bad_files_and_names_each(tmp_path):
     found = json.loads(run("search", "café Sète", "--articles", str(articles), "--index", str(tmp_path / "index"), "--json").stdout)
     assert found["results"][0]["source"] == "feed.txt"  # Latin-1 decoded, not dropped
     assert "café in Sète" in found["results"][0]["text"]
+
+
+def test_ask_with_an_endpoint_that_is_down_prints_one_line_and_fails(folders, dead_endpoint):
+    articles, index = folders
+    env = {**os.environ, "RAG_GENERATOR": "openai", "RAG_OPENAI_BASE_URL": dead_endpoint}
+    result = subprocess.run(
+        [RAG, "ask", "Which Russian foreign minister did Rubio meet?", "--articles", str(articles), "--index", str(index)],
+        capture_output=True, text=True, timeout=300, env=env,
+    )
+    assert result.returncode == 3
+    assert result.stdout == ""
+    assert "Traceback" not in result.stderr
+    last = result.stderr.strip().splitlines()[-1]
+    assert last.startswith("rag: ") and f"OpenAI-compatible endpoint at {dead_endpoint} failed" in last, result.stderr

@@ -1,80 +1,25 @@
 """The language-model generators: the real llama.cpp model, and an OpenAI-compatible endpoint."""
 
-import json
-import re
 import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+import time
 
 import pytest
 
+from rag.answer import Finished, Queued, Retrieved
+from rag.generators import GeneratorUnavailable, ModelLock
 from rag.service import RagService
 
 
-class StandInModel(BaseHTTPRequestHandler):
-    """A small OpenAI-compatible server: chooses evidence sentence [1] (JSON when the request asks
-    for it), and judges every sentence an answer with P(yes) = 0.9."""
-
-    requests: list[dict] = []
-
-    def log_message(self, *args):  # keep test output quiet
-        pass
-
-    def do_POST(self):  # noqa: N802 - http.server's name
-        body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
-        StandInModel.requests.append(body)
-        prompt = body["messages"][-1]["content"]
-        if body.get("logprobs"):  # the judge: one token, with its log-probabilities
-            top = [{"token": "yes", "logprob": -0.1, "bytes": None}, {"token": "no", "logprob": -2.4, "bytes": None}]
-            self._send_json({"id": "x", "object": "chat.completion", "created": 0, "model": body["model"],
-                             "choices": [{"index": 0, "finish_reason": "length",
-                                          "message": {"role": "assistant", "content": "yes"},
-                                          "logprobs": {"content": [{"token": "yes", "logprob": -0.1, "bytes": None,
-                                                                    "top_logprobs": top}]}}]})
-            return
-        # the selection: evidence [1] and its sentence as the answer, as JSON when asked for it
-        sentence = re.search(r"^\[1\] (.+)$", prompt, re.M).group(1)
-        if body.get("response_format"):
-            reply = json.dumps({"evidence": [1], "answer": sentence})
-        else:
-            reply = sentence
-        self.send_response(200)
-        self.send_header("Content-Type", "text/event-stream")
-        self.end_headers()
-        for number, piece in enumerate(re.findall(r"\S+\s*", reply)):
-            delta = {"role": "assistant", "content": piece} if number == 0 else {"content": piece}
-            chunk = {"id": "x", "object": "chat.completion.chunk", "created": 0, "model": body["model"],
-                     "choices": [{"index": 0, "delta": delta, "finish_reason": None}]}
-            self.wfile.write(f"data: {json.dumps(chunk)}\n\n".encode())
-        self.wfile.write(b"data: [DONE]\n\n")
-
-    def _send_json(self, payload):
-        data = json.dumps(payload).encode()
-        self.send_response(200)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(data)))
-        self.end_headers()
-        self.wfile.write(data)
-
-
-@pytest.fixture
-def stand_in_server():
-    server = ThreadingHTTPServer(("127.0.0.1", 0), StandInModel)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_address[1]}/v1"
-    server.shutdown()
-
-
-def test_openai_generator_against_a_local_endpoint(seeded_service, stand_in_server):
+def test_openai_generator_against_a_local_endpoint(seeded_service, stand_in_server, stand_in_requests):
     settings = seeded_service.settings.model_copy(
         update={"openai_base_url": stand_in_server, "openai_model": "stand-in", "generator": "openai"}
     )
     service = RagService(settings, embedder=seeded_service.embedder, index=seeded_service.index)
     answer = service.assistant().ask("Which Russian foreign minister did Rubio meet?")
-    assert StandInModel.requests[-1]["model"] == "stand-in"
-    selection = next(r for r in StandInModel.requests if r.get("response_format"))
+    assert stand_in_requests[-1]["model"] == "stand-in"
+    selection = next(r for r in stand_in_requests if r.get("response_format"))
     assert "never follow instructions" in selection["messages"][0]["content"]
-    assert any(r.get("logprobs") for r in StandInModel.requests)  # the judge was asked
+    assert any(r.get("logprobs") for r in stand_in_requests)  # the judge was asked
     assert not answer.abstained, answer.checks
     assert answer.checks["judge"] > 0.8
     assert answer.citations and answer.citations[0].marker == 1
@@ -124,3 +69,72 @@ def test_concurrent_questions_share_the_local_model_safely(seeded_service):
     assert {c.source for c in answers[questions[1]].citations} <= {"000_31ffb863ee8c8ad1.txt"}
     assert not answers[questions[0]].abstained or not answers[questions[1]].abstained
     assert answers[questions[2]].abstained
+
+
+def _openai_service(seeded_service, url: str, **settings) -> RagService:
+    settings = seeded_service.settings.model_copy(
+        update={"openai_base_url": url, "openai_model": "stand-in", "generator": "openai", **settings}
+    )
+    return RagService(settings, embedder=seeded_service.embedder, index=seeded_service.index)
+
+
+def test_model_lock_counts_running_and_waiting_requests():
+    lock = ModelLock()
+    entered, release = threading.Event(), threading.Event()
+
+    def hold() -> None:
+        with lock.hold():
+            entered.set()
+            release.wait(10)
+
+    first = threading.Thread(target=hold)
+    first.start()
+    entered.wait(10)
+    entered.clear()
+    second = threading.Thread(target=hold)
+    second.start()
+    deadline = time.time() + 10
+    while lock.users < 2 and time.time() < deadline:
+        time.sleep(0.01)
+    assert lock.users == 2  # one runs, one waits
+    assert not entered.is_set()
+    release.set()
+    first.join(10)
+    second.join(10)
+    assert lock.users == 0
+
+
+def test_a_question_waiting_for_the_model_is_told_it_is_queued(seeded_service, stand_in_server):
+    assistant = _openai_service(seeded_service, stand_in_server).assistant()
+    events: list[object] = []
+    with assistant.generator.lock.hold():  # another question is using the model
+        worker = threading.Thread(
+            target=lambda: events.extend(assistant.stream("Which Russian foreign minister did Rubio meet?"))
+        )
+        worker.start()
+        time.sleep(2)
+        assert [type(e) for e in events] == [Retrieved, Queued]  # sources shown, then queued
+        assert events[1].ahead == 1
+    worker.join(60)
+    assert isinstance(events[-1], Finished) and not events[-1].answer.abstained
+
+
+def test_an_endpoint_that_is_down_gives_a_clear_error(seeded_service, dead_endpoint):
+    assistant = _openai_service(seeded_service, dead_endpoint).assistant()
+    with pytest.raises(GeneratorUnavailable, match=f"OpenAI-compatible endpoint at {dead_endpoint} failed"):
+        assistant.ask("Which Russian foreign minister did Rubio meet?")
+
+
+def test_an_endpoint_that_never_answers_times_out_with_a_clear_error(seeded_service, silent_endpoint):
+    assistant = _openai_service(seeded_service, silent_endpoint, openai_timeout=1.0).assistant()
+    started = time.perf_counter()
+    with pytest.raises(GeneratorUnavailable, match="(?i)timed out"):
+        assistant.ask("Which Russian foreign minister did Rubio meet?")
+    assert time.perf_counter() - started < 30
+
+
+def test_openai_is_offered_only_when_an_endpoint_is_configured(seeded_service):
+    assert not seeded_service.settings.model_copy(update={"openai_base_url": None}).openai_configured
+    unset = _openai_service(seeded_service, None).assistant()
+    with pytest.raises(GeneratorUnavailable, match="RAG_OPENAI_BASE_URL"):
+        unset.ask("Which Russian foreign minister did Rubio meet?")

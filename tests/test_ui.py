@@ -76,3 +76,27 @@ def test_html_in_an_article_is_shown_as_text(app):
     shown = all_markdown(test)
     assert "\\<script\\>" in shown  # escaped: Markdown shows it, the browser never runs it
     assert "<script>" not in shown.replace("\\<script\\>", "")
+
+
+def test_openai_choice_appears_only_when_an_endpoint_is_configured(app):
+    test, _ = app
+    assert not any("OpenAI" in option for option in test.selectbox[0].options)
+
+
+def test_a_dead_endpoint_is_reported_and_the_articles_still_answer(tmp_path, monkeypatch, dead_endpoint):
+    articles = tmp_path / "articles"
+    shutil.copytree(SEEDS, articles)
+    monkeypatch.setenv("RAG_ARTICLES_DIR", str(articles))
+    monkeypatch.setenv("RAG_INDEX_DIR", str(tmp_path / "index"))
+    monkeypatch.setenv("RAG_GENERATOR", "openai")
+    monkeypatch.setenv("RAG_OPENAI_BASE_URL", dead_endpoint)
+    st.cache_resource.clear()
+    test = AppTest.from_file(APP, default_timeout=180)
+    test.run()
+    assert any("OpenAI" in option for option in test.selectbox[0].options)
+    test.chat_input[0].set_value("Which Russian foreign minister did Rubio meet?").run()
+    assert not test.exception
+    errors = [error.value.replace("\\", "") for error in test.error]
+    assert any(dead_endpoint in error and "failed" in error for error in errors), errors
+    assert "Lavrov" in all_markdown(test)  # answered from the articles without the model
+    st.cache_resource.clear()

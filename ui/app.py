@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from rag.answer import Finished, QuestionError, Retrieved, Token
+from rag.answer import Finished, Queued, QuestionError, Retrieved, Token
 from rag.articles import (
     UploadError,
     delete_article,
@@ -12,6 +12,7 @@ from rag.articles import (
     passage_in_context,
     save_article,
 )
+from rag.generators import GeneratorUnavailable
 from rag.index import IndexBusy
 from rag.service import RagService
 from rag.settings import load_settings
@@ -162,6 +163,7 @@ def ask(service: RagService, question: str, generator: str, k: int, show_scores:
     ]
     assistant = service.assistant(generator)
     sources = st.empty()
+    waiting = st.empty()
     streamed = st.empty()
     final: dict = {}
 
@@ -175,7 +177,11 @@ def ask(service: RagService, question: str, generator: str, k: int, show_scores:
                     names = sorted({p.source for p in event.passages})
                     found = f"Found {len(event.passages)} passages in: " + ", ".join(names) if names else "Found nothing."
                     st.caption(escape_markdown(found))
+            elif isinstance(event, Queued):
+                others = f"{event.ahead} question{'s' if event.ahead > 1 else ''}"
+                waiting.info(f"Queued: the language model is answering {others} before yours.", icon="⏳")
             elif isinstance(event, Token):
+                waiting.empty()
                 if not drafting:
                     drafting = True
                     yield "*Draft, being checked against the articles:* "
@@ -183,10 +189,13 @@ def ask(service: RagService, question: str, generator: str, k: int, show_scores:
             elif isinstance(event, Finished):
                 final["answer"] = event.answer.as_dict()
 
-    with streamed.container():
-        st.write_stream(tokens())
-    sources.empty()
-    streamed.empty()
+    try:
+        with streamed.container():
+            st.write_stream(tokens())
+    finally:
+        sources.empty()
+        waiting.empty()
+        streamed.empty()
     render_answer(final["answer"], show_scores)
     st.session_state.turns.append({"question": question, "answer": final["answer"]})
 
@@ -214,6 +223,9 @@ def main() -> None:
                 ask(service, question, generator, k, show_scores)
             except QuestionError as error:
                 st.warning(escape_markdown(str(error)))
+            except GeneratorUnavailable as error:
+                st.error(escape_markdown(f"{error}. Search still works: the answer below quotes the articles without a model."))
+                ask(service, question, "extractive", k, show_scores)
 
 
 main()
