@@ -7,6 +7,7 @@ import json
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
 from rag.generators import GeneratorUnavailable
@@ -83,11 +84,16 @@ def _progress_bar() -> Iterator[Callable[[int, int], None]]:
 
 
 def _sync(service):
-    with _progress_bar() as update:
-        report = service.update_index(
-            progress=update,
-            on_wait=lambda: print("rag: another index update is running; waiting for it…", file=sys.stderr),
-        )
+    from rag.index import ArticlesFolderMissing
+
+    try:
+        with _progress_bar() as update:
+            report = service.update_index(
+                progress=update,
+                on_wait=lambda: print("rag: another index update is running; waiting for it…", file=sys.stderr),
+            )
+    except ArticlesFolderMissing as error:
+        raise CliError(str(error)) from None
     for skipped in report.skipped_files:
         print(f"rag: skipped {skipped.source}: {skipped.reason}", file=sys.stderr)
     return report
@@ -95,6 +101,16 @@ def _sync(service):
 
 def _ensure_fresh(service) -> None:
     """Bring the index up to date before answering when the folder changed."""
+    articles, index = Path(service.settings.articles_dir), Path(service.settings.index_dir)
+    if not articles.is_dir():
+        if not index.is_dir():
+            raise CliError(
+                f"no articles folder at {articles.resolve()} and no index at {index.resolve()}: run from the "
+                "project folder, or give --articles and --index (RAG_ARTICLES_DIR, RAG_INDEX_DIR)"
+            )
+        print(f"rag: the articles folder {articles.resolve()} is missing; answering from the index as it stands",
+              file=sys.stderr)
+        return
     if not service.index.is_stale():
         return
     print("rag: the articles folder changed; updating the index…", file=sys.stderr)

@@ -289,6 +289,10 @@ class IndexBusy(RuntimeError):
     """Another process is updating the index."""
 
 
+class ArticlesFolderMissing(FileNotFoundError):
+    """The articles folder does not exist: nothing is changed (it is never read as "all deleted")."""
+
+
 def passage_document(passage: Passage, title_in_passage: bool) -> Document:
     """The stored form of a passage: the title leads the text that is embedded and searched."""
     prefix = f"{passage.title}\n\n" if title_in_passage and passage.title else ""
@@ -417,9 +421,13 @@ class ArticleIndex:
         return manifest.get("files")
 
     def changed_files(self) -> list[str]:
-        """Article files added, changed or removed since the last completed update."""
+        """Article files added, changed or removed since the last completed update; none when
+        the folder is missing (see `ArticlesFolderMissing`)."""
+        folder = Path(self.settings.articles_dir)
+        if not folder.is_dir():
+            return []
         before = self._indexed_files()
-        now = _folder_signature(Path(self.settings.articles_dir))
+        now = _folder_signature(folder)
         if before is None:
             return sorted(now) or ["(no index yet)"]
         names = set(before) | set(now)
@@ -439,6 +447,12 @@ class ArticleIndex:
         on_wait: Callable[[], None] | None = None,
     ) -> SyncReport:
         """Bring the index in step with the articles folder; only new passages are embedded."""
+        folder = Path(self.settings.articles_dir)
+        if not folder.is_dir():
+            raise ArticlesFolderMissing(
+                f"the articles folder {folder.resolve()} does not exist; the index was left as it is "
+                "(give --articles or set RAG_ARTICLES_DIR)"
+            )
         lock = self._lock()
         try:
             lock.acquire(timeout=0)

@@ -145,3 +145,24 @@ def test_ask_with_an_endpoint_that_is_down_prints_one_line_and_fails(folders, de
     assert "Traceback" not in result.stderr
     last = result.stderr.strip().splitlines()[-1]
     assert last.startswith("rag: ") and f"OpenAI-compatible endpoint at {dead_endpoint} failed" in last, result.stderr
+
+
+def test_ask_outside_the_project_folder_says_where_it_looked(tmp_path):
+    result = run("ask", "Which Russian foreign minister did Rubio meet?", cwd=tmp_path)
+    assert result.returncode == 2
+    assert "no articles folder at" in result.stderr and "--articles" in result.stderr
+    assert not (tmp_path / "index").exists()  # nothing made up in the wrong place
+
+
+def test_index_with_its_folder_gone_keeps_every_passage(folders, tmp_path):
+    articles, index = folders
+    copy = tmp_path / "index"
+    shutil.copytree(index, copy)
+    before = json.loads(run("search", "Lavrov", "--json", "--articles", str(articles), "--index", str(copy)).stdout)
+    missing = tmp_path / "gone"
+    result = run("index", "--articles", str(missing), "--index", str(copy))
+    assert result.returncode == 2 and "does not exist" in result.stderr
+    after = run("search", "Lavrov", "--json", "--articles", str(missing), "--index", str(copy))
+    assert after.returncode == 0, after.stderr
+    assert "is missing; answering from the index as it stands" in after.stderr
+    assert json.loads(after.stdout)["results"] == before["results"]

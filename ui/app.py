@@ -96,6 +96,11 @@ def sidebar(service: RagService) -> tuple[str, int, bool]:
         show_scores = st.toggle("Show retrieval scores", value=False)
 
         st.header("Index")
+        if not service.articles_dir.is_dir():
+            st.error(escape_markdown(
+                f"The articles folder {service.articles_dir.resolve()} does not exist: answers come from the "
+                "index as it stands, and updating it is refused until the folder is back (RAG_ARTICLES_DIR)."
+            ))
         status = service.index.status()
         left, right = st.columns(2)
         left.metric("Articles", status.articles)
