@@ -111,9 +111,11 @@ def _ensure_fresh(service) -> None:
         print(f"rag: the articles folder {articles.resolve()} is missing; answering from the index as it stands",
               file=sys.stderr)
         return
-    if not service.index.is_stale():
+    changed = service.index.changed_files()
+    if not changed:
         return
-    print("rag: the articles folder changed; updating the index…", file=sys.stderr)
+    reason = changed[0][1:-1] if changed[0].startswith("(") else "the articles folder changed"
+    print(f"rag: {reason}; updating the index…", file=sys.stderr)
     with _progress_bar() as update:
         state = service.refresh_if_stale(progress=update)
     if state == "busy":

@@ -411,12 +411,32 @@ class ArticleIndex:
             "chunk_overlap": settings.chunk_overlap,
             "title_in_passage": settings.title_in_passage,
             "embedder": getattr(self.embedder, "name", type(self.embedder).__name__),
+            "store": self._store_location(),
         }
+
+    def _store_location(self) -> str:
+        settings = self.settings
+        if settings.chroma_host:
+            return f"chroma server {settings.chroma_host}:{settings.chroma_port}"
+        return "embedded"
+
+    def _rebuild_reason(self, manifest: dict[str, Any]) -> str | None:
+        """Why the stored vectors cannot be trusted although an update completed, if they cannot."""
+        if not manifest:
+            return None
+        before = manifest.get("fingerprint") or {}
+        if before.get("store", "embedded") != self._store_location():
+            return f"the vector store moved ({before.get('store', 'embedded')} -> {self._store_location()})"
+        if before != self._fingerprint():
+            return "the index settings or the embedder changed"
+        if not self.settings.chroma_host and manifest.get("files") and not (self.index_dir / "chroma").is_dir():
+            return f"the vector store {self.index_dir / 'chroma'} is missing"
+        return None
 
     def _indexed_files(self) -> dict[str, dict[str, Any]] | None:
         """The files of the last completed update, or None when a full pass is needed."""
         manifest = self._read_manifest()
-        if manifest.get("fingerprint") != self._fingerprint():
+        if manifest.get("fingerprint") != self._fingerprint() or self._rebuild_reason(manifest):
             return None
         return manifest.get("files")
 
@@ -429,7 +449,8 @@ class ArticleIndex:
         before = self._indexed_files()
         now = _folder_signature(folder)
         if before is None:
-            return sorted(now) or ["(no index yet)"]
+            reason = self._rebuild_reason(self._read_manifest())
+            return [f"(everything is embedded again: {reason})"] if reason else sorted(now) or ["(no index yet)"]
         names = set(before) | set(now)
         return sorted(name for name in names if before.get(name, {}).get("stat") != now.get(name))
 
@@ -478,6 +499,7 @@ class ArticleIndex:
         settings = self.settings
         folder = Path(settings.articles_dir)
         signature = _folder_signature(folder)
+        rebuild = self._rebuild_reason(self._read_manifest())
         indexed = self._indexed_files()
         if indexed is None:
             reread: set[str] | None = None
@@ -530,6 +552,8 @@ class ArticleIndex:
             source_id_key="source",
             key_encoder="sha256",
             batch_size=INDEX_BATCH,
+            # the record manager's "already stored" cannot be trusted for a moved or lost store
+            force_update=rebuild is not None,
         )
         if progress and not documents:
             progress(0, 0)

@@ -85,3 +85,30 @@ def test_status_and_article_list(service, articles_dir: Path):
     assert titles["000_31ffb863ee8c8ad1.txt"]["published"] == "2025-02-23"
     (articles_dir / "004_4c2d23f4e0c82c6a.txt").unlink()
     assert service.index.status().changed == ["004_4c2d23f4e0c82c6a.txt"]
+
+
+def test_a_lost_vector_store_is_rebuilt_not_left_empty(articles_dir: Path, tmp_path: Path, embedder):
+    import shutil
+
+    from chromadb.api.shared_system_client import SharedSystemClient
+
+    service = make_service(articles_dir, tmp_path / "index", embedder)
+    total = service.update_index().total
+    shutil.rmtree(tmp_path / "index" / "chroma")
+    SharedSystemClient.clear_system_cache()  # as a new process would: no client held open
+    fresh = make_service(articles_dir, tmp_path / "index", embedder)
+    changed = fresh.index.changed_files()
+    assert changed and "vector store" in changed[0] and "is missing" in changed[0]
+    report = fresh.update_index()
+    assert report.total == total and fresh.index.collection.count() == total  # every passage embedded again
+    assert not fresh.index.is_stale()
+    hits = fresh.retriever.search("Which Russian foreign minister did Rubio meet?", k=3)
+    assert hits and max(hit.similarity for hit in hits) > 0.3  # dense search finds them again
+
+
+def test_pointing_at_another_vector_store_asks_for_a_rebuild(articles_dir: Path, tmp_path: Path, embedder):
+    service = make_service(articles_dir, tmp_path / "index", embedder)
+    service.update_index()
+    moved = make_service(articles_dir, tmp_path / "index", embedder, chroma_host="127.0.0.1", chroma_port=8123)
+    changed = moved.index.changed_files()  # read from the manifest; nothing is contacted
+    assert changed == ["(everything is embedded again: the vector store moved (embedded -> chroma server 127.0.0.1:8123))"]
