@@ -107,6 +107,7 @@ class Answer:
 class Retrieved:
     question: str  # the question as searched (standalone form of a follow-up)
     passages: list[ScoredPassage]
+    notes: list[str] = field(default_factory=list)  # what could not be searched, and so what the answer lacks
 
 
 @dataclass
@@ -232,9 +233,10 @@ class Assistant:
         started = time.perf_counter()
         question, notes = self.prepare(question)
         search_query = standalone_question(question, history, self.generator)
-        passages = self.retriever.search(search_query, k=k)
+        passages, search_notes = self.retriever.search_with_notes(search_query, k=k)
+        notes += search_notes
         retrieved_at = time.perf_counter()
-        yield Retrieved(search_query, passages)
+        yield Retrieved(search_query, passages, search_notes)
         timings = {"retrieve_ms": round((retrieved_at - started) * 1000, 1)}
 
         best = max((p.similarity for p in passages), default=0.0)

@@ -193,7 +193,9 @@ def command_ask(args: argparse.Namespace) -> int:
 
 
 def _search_result(service, query: str, k: int) -> dict[str, Any]:
-    results = service.retriever.search(query, k=k)
+    results, notes = service.retriever.search_with_notes(query, k=k)
+    for note in notes:
+        print(f"rag: {note}", file=sys.stderr)
     return {
         "query": query,
         "results": [

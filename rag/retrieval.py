@@ -22,6 +22,12 @@ from pydantic import ConfigDict
 
 from rag.index import ArticleIndex, passage_text
 
+FALLBACK_PASSAGES = 20  # keyword results embedded afresh when the vector store cannot be read
+
+
+class VectorStoreUnavailable(RuntimeError):
+    """The vector store could not be read (a Chroma server down, a folder being rewritten)."""
+
 
 @dataclass
 class ScoredPassage:
@@ -109,19 +115,30 @@ class HybridRetriever(BaseRetriever):
     rrf_k: int = 60
 
     def search(self, query: str, k: int | None = None) -> list[ScoredPassage]:
+        return self.search_with_notes(query, k)[0]
+
+    def search_with_notes(self, query: str, k: int | None = None) -> tuple[list[ScoredPassage], list[str]]:
+        """The best `k` passages, and notes for the reader when a search could not be made."""
         k = self.k if k is None else k
         if not query.strip() or k <= 0:
-            return []
+            return [], []
         total = self.index.keywords.count()  # SQLite: consistent even while another process writes
         if total == 0:
-            return []
+            return [], []
         query_vector = np.asarray(self.index.embedder.embed_query(query), dtype=np.float32)
         keyword = self.index.keywords.search(query, self.candidates) if self.dense_weight < 1 else []
         keyword_scores = dict(keyword)
-        dense_ids, similarity = self._dense_candidates(query_vector, list(keyword_scores), total)
+        notes: list[str] = []
+        try:
+            dense_ids, similarity = self._dense_candidates(query_vector, list(keyword_scores), total)
+        except VectorStoreUnavailable as error:
+            notes.append(f"The vector store could not be read ({error}); this answer rests on keyword search alone.")
+            fallback = list(keyword_scores)[: max(FALLBACK_PASSAGES, k)]
+            keyword_scores = {doc_id: keyword_scores[doc_id] for doc_id in fallback}
+            dense_ids, similarity = [], self._similarity_from_texts(query_vector, fallback)
         pooled = [doc_id for doc_id in dict.fromkeys([*dense_ids, *keyword_scores]) if doc_id in similarity]
         if not pooled:
-            return []
+            return [], notes
         if self.fusion == "rrf":
             fused = reciprocal_rank_fusion(
                 [dense_ids, list(keyword_scores)], [self.dense_weight, 1 - self.dense_weight], self.rrf_k
@@ -142,7 +159,7 @@ class HybridRetriever(BaseRetriever):
             )
             for doc_id in best
             if doc_id in documents
-        ]
+        ], notes
 
     def _dense_candidates(
         self, query_vector: np.ndarray, keyword_ids: list[str], total: int
@@ -150,9 +167,10 @@ class HybridRetriever(BaseRetriever):
         """Dense candidates, and the cosine similarity of every candidate of either search.
 
         Embedded Chroma can fail a read while another process is writing to the same folder;
-        the read is retried, and if it keeps failing the similarities are computed from the
-        passage texts, so a question asked during an update is still answered (from BM25).
+        the read is retried, and if it keeps failing (or a Chroma server is down)
+        `VectorStoreUnavailable` is raised.
         """
+        error: Exception | None = None
         for attempt in range(3):
             try:
                 dense_ids: list[str] = []
@@ -168,12 +186,18 @@ class HybridRetriever(BaseRetriever):
                     return [], {}
                 stored = self.index.collection.get(ids=pooled, include=["embeddings"])
                 return dense_ids, _cosines(query_vector, stored["ids"], stored["embeddings"])
-            except Exception:  # noqa: BLE001 - chromadb raises plain internal errors here
+            except Exception as failure:  # noqa: BLE001 - chromadb raises plain internal errors here
+                error = failure
                 time.sleep(0.2 * (attempt + 1))
-        documents = self.index.keywords.get(keyword_ids)
-        ids = [doc_id for doc_id in keyword_ids if doc_id in documents]
+        reason = " ".join(str(error).split())[:200] or type(error).__name__
+        raise VectorStoreUnavailable(reason) from error
+
+    def _similarity_from_texts(self, query_vector: np.ndarray, ids: list[str]) -> dict[str, float]:
+        """Cosine similarities computed from the passages' texts, when the stored vectors are out of reach."""
+        documents = self.index.keywords.get(ids)
+        ids = [doc_id for doc_id in ids if doc_id in documents]
         vectors = self.index.embedder.embed_documents([documents[doc_id].page_content for doc_id in ids])
-        return [], _cosines(query_vector, ids, vectors)
+        return _cosines(query_vector, ids, vectors)
 
     def _get_relevant_documents(
         self, query: str, *, run_manager: CallbackManagerForRetrieverRun

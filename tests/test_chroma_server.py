@@ -18,9 +18,7 @@ from tests.conftest import SEEDS, free_port, make_service
 BIN = Path(sys.executable).parent
 
 
-@pytest.fixture(scope="module")
-def chroma_server(tmp_path_factory):
-    data = tmp_path_factory.mktemp("chroma-server")
+def start_chroma(data: Path) -> tuple[subprocess.Popen, dict]:
     port = free_port()
     log = (data / "server.log").open("wb")
     process = subprocess.Popen(
@@ -28,6 +26,7 @@ def chroma_server(tmp_path_factory):
         stdout=log,
         stderr=subprocess.STDOUT,
     )
+    log.close()
     deadline = time.monotonic() + 60
     while True:
         try:
@@ -37,10 +36,15 @@ def chroma_server(tmp_path_factory):
             assert process.poll() is None, (data / "server.log").read_text(errors="replace")
             assert time.monotonic() < deadline, "chroma server did not start"
             time.sleep(0.2)
-    yield {"chroma_host": "127.0.0.1", "chroma_port": port}
+    return process, {"chroma_host": "127.0.0.1", "chroma_port": port}
+
+
+@pytest.fixture(scope="module")
+def chroma_server(tmp_path_factory):
+    process, server = start_chroma(tmp_path_factory.mktemp("chroma-server"))
+    yield server
     process.terminate()
     process.wait(timeout=30)
-    log.close()
 
 
 def server_ids(server: dict, collection: str) -> set[str]:
@@ -105,3 +109,19 @@ def test_cli_index_and_ask_against_the_server(chroma_server, tmp_path):
     answer = json.loads(asked.stdout)
     assert "Lavrov" in answer["answer"]
     assert answer["citations"] and all(c["source"].endswith(".txt") for c in answer["citations"])
+
+
+def test_a_server_that_goes_away_is_reported_and_keyword_search_still_answers(tmp_path, embedder):
+    process, server = start_chroma(tmp_path)
+    try:
+        articles = tmp_path / "articles"
+        shutil.copytree(SEEDS, articles)
+        service = make_service(articles, tmp_path / "index", embedder, collection="lost", **server)
+        service.update_index()
+        assert service.assistant().ask("Which Russian foreign minister did Rubio meet?").notes == []
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+    answer = service.assistant().ask("Which Russian foreign minister did Rubio meet?")
+    assert any("vector store could not be read" in note and "keyword search alone" in note for note in answer.notes)
+    assert not answer.abstained and "Lavrov" in answer.answer  # BM25 still finds it

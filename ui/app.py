@@ -182,6 +182,8 @@ def ask(service: RagService, question: str, generator: str, k: int, show_scores:
                     names = sorted({p.source for p in event.passages})
                     found = f"Found {len(event.passages)} passages in: " + ", ".join(names) if names else "Found nothing."
                     st.caption(escape_markdown(found))
+                    for note in event.notes:
+                        st.warning(escape_markdown(note))
             elif isinstance(event, Queued):
                 others = f"{event.ahead} question{'s' if event.ahead > 1 else ''}"
                 waiting.info(f"Queued: the language model is answering {others} before yours.", icon="⏳")
