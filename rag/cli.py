@@ -84,7 +84,7 @@ def _progress_bar() -> Iterator[Callable[[int, int], None]]:
 
 
 def _sync(service):
-    from rag.index import ArticlesFolderMissing
+    from rag.index import ArticlesFolderMissing, ReadOnlyIndex
 
     try:
         with _progress_bar() as update:
@@ -92,7 +92,7 @@ def _sync(service):
                 progress=update,
                 on_wait=lambda: print("rag: another index update is running; waiting for it…", file=sys.stderr),
             )
-    except ArticlesFolderMissing as error:
+    except (ArticlesFolderMissing, ReadOnlyIndex) as error:
         raise CliError(str(error)) from None
     for skipped in report.skipped_files:
         print(f"rag: skipped {skipped.source}: {skipped.reason}", file=sys.stderr)
@@ -101,6 +101,9 @@ def _sync(service):
 
 def _ensure_fresh(service) -> None:
     """Bring the index up to date before answering when the folder changed."""
+    if service.settings.read_only:
+        service.refresh_if_stale()  # catch up with the shared store; this host never writes
+        return
     articles, index = Path(service.settings.articles_dir), Path(service.settings.index_dir)
     if not articles.is_dir():
         if not index.is_dir():

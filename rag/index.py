@@ -23,7 +23,6 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from filelock import FileLock, Timeout
 from langchain_core.documents import Document
 from langchain_core.embeddings import Embeddings
 from langchain_core.indexing import index as sync_with_record_manager
@@ -31,6 +30,7 @@ from langchain_core.vectorstores import VectorStore
 
 from rag.chunking import Passage, split_article
 from rag.loading import SkippedFile, article_paths, load_articles
+from rag.locks import write_lock
 from rag.settings import Settings
 
 ProgressCallback = Callable[[int, int], None]
@@ -285,8 +285,8 @@ class IndexStatus:
     changed: list[str]
 
 
-class IndexBusy(RuntimeError):
-    """Another process is updating the index."""
+class ReadOnlyIndex(RuntimeError):
+    """This host only serves (`RAG_READ_ONLY`): it never changes the shared store."""
 
 
 class ArticlesFolderMissing(FileNotFoundError):
@@ -328,6 +328,7 @@ class ArticleIndex:
         self._store: PassageStore | None = None
         self._record_manager = None
         self._open_lock = threading.Lock()
+        self._caught_up: tuple[int, float | None] | None = None
 
     # -- opening -------------------------------------------------------------------------
     def _chroma_client(self):
@@ -370,16 +371,63 @@ class ArticleIndex:
 
             self.index_dir.mkdir(parents=True, exist_ok=True)
             manager = SQLRecordManager(
-                f"chroma/{self.settings.collection}",
-                db_url=f"sqlite:///{(self.index_dir / 'records.sqlite').resolve()}",
+                self._namespace,
+                db_url=self.settings.record_manager_url
+                or f"sqlite:///{(self.index_dir / 'records.sqlite').resolve()}",
             )
             manager.create_schema()
             self._record_manager = manager
         return self._record_manager
 
     @property
+    def _namespace(self) -> str:
+        return f"chroma/{self.settings.collection}"
+
+    @property
     def keywords(self) -> KeywordIndex:
         return self.store.keywords
+
+    # -- the keyword table, a local cache of the vector store ----------------------------
+    def store_generation(self) -> tuple[int, float | None]:
+        """Records and latest write in the record manager: changes whenever any host writes."""
+        from langchain_classic.indexes._sql_record_manager import UpsertionRecord
+        from sqlalchemy import func, select
+
+        manager = self.record_manager
+        query = select(func.count(UpsertionRecord.key), func.max(UpsertionRecord.updated_at)).where(
+            UpsertionRecord.namespace == manager.namespace
+        )
+        with manager.engine.connect() as connection:
+            count, latest = connection.execute(query).one()
+        return int(count), latest
+
+    def catch_up(self, force: bool = False) -> int:
+        """Make the local keyword table hold exactly the passages of the vector store, the state
+        of record (shared by every host in server mode). Returns the passages added or removed.
+
+        Cheap when nothing changed: it compares the record manager's generation first.
+        """
+        generation = self.store_generation()
+        if not force and generation[0] == self.keywords.count():
+            # Embedded, this process writes both; on a server, other hosts may replace passages
+            # without changing the count, which the latest write time shows.
+            if not self.settings.chroma_host or generation == self._caught_up:
+                self._caught_up = generation
+                return 0
+        stored = set(self.collection.get(include=[])["ids"])
+        local = set(self.keywords.ids())
+        missing, extra = sorted(stored - local), sorted(local - stored)
+        for start in range(0, len(missing), 500):
+            found = self.collection.get(ids=missing[start : start + 500], include=["documents", "metadatas"])
+            documents = [
+                Document(id=doc_id, page_content=text, metadata=metadata or {})
+                for doc_id, text, metadata in zip(found["ids"], found["documents"], found["metadatas"], strict=True)
+            ]
+            self.keywords.upsert([doc.id for doc in documents], documents)
+        if extra:
+            self.keywords.delete(extra)
+        self._caught_up = generation
+        return len(missing) + len(extra)
 
     @property
     def collection(self):
@@ -444,7 +492,7 @@ class ArticleIndex:
         """Article files added, changed or removed since the last completed update; none when
         the folder is missing (see `ArticlesFolderMissing`)."""
         folder = Path(self.settings.articles_dir)
-        if not folder.is_dir():
+        if self.settings.read_only or not folder.is_dir():
             return []
         before = self._indexed_files()
         now = _folder_signature(folder)
@@ -457,10 +505,6 @@ class ArticleIndex:
     def is_stale(self) -> bool:
         return bool(self.changed_files())
 
-    def _lock(self) -> FileLock:
-        self.index_dir.mkdir(parents=True, exist_ok=True)
-        return FileLock(str(self.index_dir / ".update.lock"))
-
     def sync(
         self,
         progress: ProgressCallback | None = None,
@@ -468,25 +512,17 @@ class ArticleIndex:
         on_wait: Callable[[], None] | None = None,
     ) -> SyncReport:
         """Bring the index in step with the articles folder; only new passages are embedded."""
+        if self.settings.read_only:
+            raise ReadOnlyIndex("this host only serves the index (RAG_READ_ONLY): another host updates it")
         folder = Path(self.settings.articles_dir)
         if not folder.is_dir():
             raise ArticlesFolderMissing(
                 f"the articles folder {folder.resolve()} does not exist; the index was left as it is "
                 "(give --articles or set RAG_ARTICLES_DIR)"
             )
-        lock = self._lock()
-        try:
-            lock.acquire(timeout=0)
-        except Timeout:
-            if not wait:
-                raise IndexBusy("another index update is running") from None
-            if on_wait:
-                on_wait()
-            lock.acquire()
-        try:
+        with write_lock(self.index_dir, self.settings.record_manager_url, self._namespace, wait, on_wait):
+            self.catch_up()  # passages another host wrote, or a keyword cache that was lost
             return self._sync_locked(progress)
-        finally:
-            lock.release()
 
     def _sync_locked(self, progress: ProgressCallback | None) -> SyncReport:
         """Embed and store the passages of new and changed files; delete those of removed ones.

@@ -10,10 +10,12 @@ import threading
 from pathlib import Path
 
 from rag.answer import Assistant
+from rag.articles import PassageInContext, passage_in_context
 from rag.embedding import SentenceTransformerEmbeddings
 from rag.evidence import SentenceRanker
 from rag.generators import ChatModelGenerator, ExtractiveGenerator, Generator
-from rag.index import ArticleIndex, IndexBusy, SyncReport
+from rag.index import ArticleIndex, SyncReport, passage_text
+from rag.locks import IndexBusy
 from rag.retrieval import HybridRetriever
 from rag.settings import GeneratorName, Settings
 
@@ -90,8 +92,11 @@ class RagService:
         """Update the index if the folder changed, without waiting on another process's update.
 
         Returns "fresh", "updated", or "busy" (another update is running; questions are answered
-        from the index as it stands, which is always a consistent set of passages).
+        from the index as it stands, which is always a consistent set of passages). A read-only
+        host only catches its keyword table up with the shared store.
         """
+        if self.settings.read_only:
+            return "updated" if self.index.catch_up() else "fresh"
         if not self.index.is_stale():
             return "fresh"
         try:
@@ -99,3 +104,25 @@ class RagService:
         except IndexBusy:
             return "busy"
         return "updated"
+
+    def cited_context(self, source: str, start: int, end: int) -> PassageInContext | None:
+        """The cited span with its surroundings: from the article file, or, where this host has
+        no such file (a read-only host), from the passages the store holds."""
+        in_file = passage_in_context(self.articles_dir, source, start, end)
+        if in_file is not None or not self.settings.read_only:
+            return in_file
+        passages = self.index.keywords.passages_of(source)
+        around = [doc for doc in passages if doc.metadata["start"] <= start and end <= doc.metadata["end"]]
+        if not around:
+            return None
+        doc = around[0]
+        text = passage_text(doc)
+        offset = start - int(doc.metadata["start"])
+        ordinal = passages.index(doc)
+        before = passage_text(passages[ordinal - 1]) if ordinal else ""
+        after = passage_text(passages[ordinal + 1]) if ordinal + 1 < len(passages) else ""
+        return PassageInContext(
+            before=before + "\n" + text[:offset],
+            passage=text[offset : offset + end - start],
+            after=text[offset + end - start :] + "\n" + after,
+        )

@@ -62,6 +62,12 @@ class Settings(BaseSettings):
     chroma_host: str | None = None
     chroma_port: int = 8000
 
+    # Several app hosts over one corpus: the record manager in a shared database (any SQLAlchemy
+    # URL, e.g. postgresql+psycopg://user:password@host/db; default: a SQLite file in the index
+    # folder), and hosts that only serve what another host indexes.
+    record_manager_url: str | None = None
+    read_only: bool = False
+
     @property
     def openai_configured(self) -> bool:
         return bool(self.openai_base_url)

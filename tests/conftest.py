@@ -6,7 +6,11 @@ import json
 import re
 import shutil
 import socket
+import subprocess
+import sys
 import threading
+import time
+import urllib.request
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
@@ -18,6 +22,7 @@ from rag.settings import load_settings
 
 ROOT = Path(__file__).resolve().parent.parent
 SEEDS = ROOT / "seeds"
+BIN = Path(sys.executable).parent
 SHARED = ROOT.parent / "shared"
 DEV_QA = SHARED / "eval" / "dev_qa.jsonl"
 
@@ -145,6 +150,28 @@ def stand_in_server():
 def stand_in_requests() -> list[dict]:
     """Every request the stand-in endpoint has received."""
     return StandInModel.requests
+
+
+def start_chroma(data: Path) -> tuple[subprocess.Popen, dict]:
+    """A real `chroma run` on a free loopback port, storing in `data`; returns it and its settings."""
+    port = free_port()
+    log = (data / "server.log").open("wb")
+    process = subprocess.Popen(
+        [str(BIN / "chroma"), "run", "--path", str(data / "db"), "--host", "127.0.0.1", "--port", str(port)],
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+    log.close()
+    deadline = time.monotonic() + 60
+    while True:
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/api/v2/heartbeat", timeout=1):
+                break
+        except OSError:
+            assert process.poll() is None, (data / "server.log").read_text(errors="replace")
+            assert time.monotonic() < deadline, "chroma server did not start"
+            time.sleep(0.2)
+    return process, {"chroma_host": "127.0.0.1", "chroma_port": port}
 
 
 @pytest.fixture

@@ -7,36 +7,13 @@ import os
 import shutil
 import subprocess
 import sys
-import time
-import urllib.request
 from pathlib import Path
 
 import pytest
 
-from tests.conftest import SEEDS, free_port, make_service
+from tests.conftest import SEEDS, make_service, start_chroma
 
 BIN = Path(sys.executable).parent
-
-
-def start_chroma(data: Path) -> tuple[subprocess.Popen, dict]:
-    port = free_port()
-    log = (data / "server.log").open("wb")
-    process = subprocess.Popen(
-        [str(BIN / "chroma"), "run", "--path", str(data / "db"), "--host", "127.0.0.1", "--port", str(port)],
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
-    log.close()
-    deadline = time.monotonic() + 60
-    while True:
-        try:
-            with urllib.request.urlopen(f"http://127.0.0.1:{port}/api/v2/heartbeat", timeout=1):
-                break
-        except OSError:
-            assert process.poll() is None, (data / "server.log").read_text(errors="replace")
-            assert time.monotonic() < deadline, "chroma server did not start"
-            time.sleep(0.2)
-    return process, {"chroma_host": "127.0.0.1", "chroma_port": port}
 
 
 @pytest.fixture(scope="module")

@@ -9,11 +9,10 @@ from rag.articles import (
     UploadError,
     delete_article,
     escape_markdown,
-    passage_in_context,
     save_article,
 )
 from rag.generators import GeneratorUnavailable
-from rag.index import IndexBusy
+from rag.locks import IndexBusy
 from rag.service import RagService
 from rag.settings import load_settings
 
@@ -52,9 +51,7 @@ def render_sources(answer: dict, show_scores: bool) -> None:
         if show_scores:
             label += f" · score {citation['score']:.4f} · similarity {citation['similarity']:.2f}"
         with st.expander(label):
-            context = passage_in_context(
-                service.articles_dir, citation["source"], citation["start"], citation["end"]
-            )
+            context = service.cited_context(citation["source"], citation["start"], citation["end"])
             if context is None:
                 st.markdown(highlighted(citation["text"]))
                 st.caption("The article has changed since this answer; showing the passage as cited.")
@@ -95,71 +92,88 @@ def sidebar(service: RagService) -> tuple[str, int, bool]:
         k = st.slider("Passages per answer", 1, 10, settings.k)
         show_scores = st.toggle("Show retrieval scores", value=False)
 
-        st.header("Index")
-        if not service.articles_dir.is_dir():
-            st.error(escape_markdown(
-                f"The articles folder {service.articles_dir.resolve()} does not exist: answers come from the "
-                "index as it stands, and updating it is refused until the folder is back (RAG_ARTICLES_DIR)."
-            ))
-        status = service.index.status()
-        left, right = st.columns(2)
-        left.metric("Articles", status.articles)
-        right.metric("Passages", status.passages)
-        st.caption(f"Last update: {status.last_update or 'never'}")
-        if status.stale:
-            st.warning("Files changed since the last update: " + escape_markdown(", ".join(status.changed[:8])))
-        if st.button("Update index", type="primary" if status.stale else "secondary", use_container_width=True):
-            bar = st.progress(0.0, text="Updating the index…")
-            try:
-                report = service.update_index(
-                    progress=lambda done, total: bar.progress(done / total if total else 1.0, text=f"{done}/{total} passages"),
-                    wait=False,
-                )
-            except IndexBusy:
-                bar.empty()
-                st.info("Another index update is running. Questions are answered from the index as it stands; update again when it ends.")
-            else:
-                bar.progress(1.0, text="Index up to date")
-                st.session_state["last_report"] = report
-                st.rerun()
-        if report := st.session_state.get("last_report"):
-            st.success(
-                f"Added {report.added}, updated {report.updated}, removed {report.deleted} passages; "
-                f"{report.total} in the index."
-            )
-            for skipped in report.skipped_files:
-                st.caption(escape_markdown(f"Skipped {skipped.source}: {skipped.reason}"))
-
-        st.header("Add articles")
-        uploads = st.file_uploader(
-            "Plain-text articles (.txt, .md)", type=["txt", "md"], accept_multiple_files=True
-        )
-        if uploads and st.button("Save to the articles folder", use_container_width=True):
-            for upload in uploads:
-                try:
-                    path = save_article(
-                        service.articles_dir, upload.name, upload.getvalue(), settings.max_article_bytes
-                    )
-                    st.toast(escape_markdown(f"Saved {path.name}"))
-                except UploadError as error:
-                    st.error(escape_markdown(str(error)))
-            st.rerun()
-
-        st.header("Articles")
-        for article in service.index.articles():
-            with st.expander(escape_markdown(article["title"])):
-                st.caption(
-                    escape_markdown(
-                        " · ".join(
-                            filter(None, [article["source"], article.get("published"), f"{article['passages']} passages"])
-                        )
-                    )
-                )
-                if st.button("Delete article", key=f"delete-{article['source']}"):
-                    delete_article(service.articles_dir, article["source"])
-                    st.toast(escape_markdown(f"Deleted {article['source']}; update the index to remove its passages."))
-                    st.rerun()
+        index_panel(service)
+        if not settings.read_only:
+            upload_panel(service)
+        articles_panel(service)
     return generator, k, show_scores
+
+
+def index_panel(service: RagService) -> None:
+    """Counts, staleness and the update button."""
+    st.header("Index")
+    if not service.settings.read_only and not service.articles_dir.is_dir():
+        st.error(escape_markdown(
+            f"The articles folder {service.articles_dir.resolve()} does not exist: answers come from the "
+            "index as it stands, and updating it is refused until the folder is back (RAG_ARTICLES_DIR)."
+        ))
+    status = service.index.status()
+    left, right = st.columns(2)
+    left.metric("Articles", status.articles)
+    right.metric("Passages", status.passages)
+    st.caption(f"Last update: {status.last_update or 'never'}")
+    if status.stale:
+        st.warning("Files changed since the last update: " + escape_markdown(", ".join(status.changed[:8])))
+    if service.settings.read_only:
+        st.caption("This host serves the shared index read-only (RAG_READ_ONLY); another host updates it.")
+        return
+    if st.button("Update index", type="primary" if status.stale else "secondary", use_container_width=True):
+        bar = st.progress(0.0, text="Updating the index…")
+        try:
+            report = service.update_index(
+                progress=lambda done, total: bar.progress(done / total if total else 1.0, text=f"{done}/{total} passages"),
+                wait=False,
+            )
+        except IndexBusy:
+            bar.empty()
+            st.info("Another index update is running. Questions are answered from the index as it stands; update again when it ends.")
+        else:
+            bar.progress(1.0, text="Index up to date")
+            st.session_state["last_report"] = report
+            st.rerun()
+    if report := st.session_state.get("last_report"):
+        st.success(
+            f"Added {report.added}, updated {report.updated}, removed {report.deleted} passages; "
+            f"{report.total} in the index."
+        )
+        for skipped in report.skipped_files:
+            st.caption(escape_markdown(f"Skipped {skipped.source}: {skipped.reason}"))
+
+
+def upload_panel(service: RagService) -> None:
+    """Saving uploaded articles into the folder."""
+    st.header("Add articles")
+    uploads = st.file_uploader(
+        "Plain-text articles (.txt, .md)", type=["txt", "md"], accept_multiple_files=True
+    )
+    if uploads and st.button("Save to the articles folder", use_container_width=True):
+        for upload in uploads:
+            try:
+                path = save_article(
+                    service.articles_dir, upload.name, upload.getvalue(), service.settings.max_article_bytes
+                )
+                st.toast(escape_markdown(f"Saved {path.name}"))
+            except UploadError as error:
+                st.error(escape_markdown(str(error)))
+        st.rerun()
+
+
+def articles_panel(service: RagService) -> None:
+    """The indexed articles, each with a delete button."""
+    st.header("Articles")
+    for article in service.index.articles():
+        with st.expander(escape_markdown(article["title"])):
+            st.caption(
+                escape_markdown(
+                    " · ".join(
+                        filter(None, [article["source"], article.get("published"), f"{article['passages']} passages"])
+                    )
+                )
+            )
+            if not service.settings.read_only and st.button("Delete article", key=f"delete-{article['source']}"):
+                delete_article(service.articles_dir, article["source"])
+                st.toast(escape_markdown(f"Deleted {article['source']}; update the index to remove its passages."))
+                st.rerun()
 
 
 def ask(service: RagService, question: str, generator: str, k: int, show_scores: bool) -> None:
@@ -209,6 +223,8 @@ def ask(service: RagService, question: str, generator: str, k: int, show_scores:
 
 def main() -> None:
     service = get_service()
+    if service.settings.read_only:
+        service.refresh_if_stale()  # catch up with what another host indexed
     generator, k, show_scores = sidebar(service)
     st.title("News Desk")
     st.caption("Ask about the articles in the folder. Every answer cites the sentences it rests on.")
