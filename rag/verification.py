@@ -48,13 +48,44 @@ class EvidenceCheck:
     reason: str = ""
 
 
-def _name_present(name: str, words: str) -> bool:
-    """A name is present when all its words are (in any order, accents folded)."""
-    if contains_phrase(words, name):
+# Endings that make another form of the same name: plurals and the people or adjective of a
+# place ("Huguenot"/"Huguenots", "Brazil"/"Brazilian", "Canada"/"Canadian", "Japan"/"Japanese").
+_NAME_ENDINGS = {"s", "es", "n", "an", "ans", "ian", "ians", "ns", "ese", "ish", "i", "is", "ic", "ean", "eans"}
+_ACRONYM_FILLERS = {"of", "and", "the", "for", "de", "du", "des", "la", "le", "&"}
+
+
+def _same_name_word(asked: str, held: str) -> bool:
+    if asked == held:
         return True
-    parts = folded_words(name).split()
-    significant = [p for p in parts if len(p) > 1]
-    return bool(significant) and all(f" {p} " in words for p in significant)
+    shorter, longer = sorted((asked, held), key=len)
+    if len(shorter) < 4:
+        return False
+    for stem in (shorter, shorter[:-1] if shorter[-1] in "ae" else None):
+        if stem and longer.startswith(stem) and longer[len(stem) :] in _NAME_ENDINGS:
+            return True
+    return False
+
+
+def _acronym_present(name: str, text: str) -> bool:
+    """"EU" is present where the text spells out "European Union" (fillers like "of" skipped)."""
+    letters = name.replace(".", "")
+    if not (2 <= len(letters) <= 6 and letters.isupper() and letters.isalpha()):
+        return False
+    words = [w for w in re.findall(r"[\w&'-]+", text) if w.lower() not in _ACRONYM_FILLERS]
+    initials = "".join(w[0] if w[0].isupper() else "·" for w in words)
+    return letters in initials
+
+
+def _name_present(name: str, words: str, text: str = "") -> bool:
+    """A name is present when all its words are, in any order, accents folded, each in the same
+    or another form of it (plural, people or adjective of a place), or as the acronym's words."""
+    if contains_phrase(words, name) or _acronym_present(name, text):
+        return True
+    parts = [p for p in folded_words(name).split() if len(p) > 1]
+    if not parts:
+        return False
+    held = set(words.split())
+    return all(f" {p} " in words or any(_same_name_word(p, w) for w in held) for p in parts)
 
 
 def kind_candidates(question: Question, text: str) -> list[str]:
@@ -146,7 +177,7 @@ def check_evidence(
 ) -> EvidenceCheck:
     """Whether `sentence` (with `context`, its passage and article title) answers `question`."""
     words = folded_words(context + " " + sentence)
-    missing = [name for name in question.names if not _name_present(name, words)]
+    missing = [name for name in question.names if not _name_present(name, words, context + " " + sentence)]
     context_numbers = numbers(context + " " + sentence)
     missing += [number for number in question.numbers if number not in context_numbers]
     share = coverage(question, context, sentence)

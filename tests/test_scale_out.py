@@ -8,6 +8,8 @@ import shutil
 import subprocess
 import tempfile
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -79,25 +81,32 @@ def test_a_new_writer_host_with_an_empty_index_folder_embeds_nothing_again(share
     assert "Lavrov" in second.assistant().ask("Which Russian foreign minister did Rubio meet?").answer
 
 
-def test_only_one_host_writes_at_a_time(shared, embedder):
-    base, settings = shared["base"], shared["settings"]
-    other = make_service(shared["articles"], base / "other-index", embedder, collection="locks", **settings)
+@contextmanager
+def another_host_writing(index_dir: Path, record_manager_url: str, namespace: str) -> Iterator[None]:
+    """Another host holds the write lock (from its own index folder) until the block ends."""
     held, release = threading.Event(), threading.Event()
 
-    def another_host_writing() -> None:
-        with write_lock(base / "elsewhere", settings["record_manager_url"], "chroma/locks"):
+    def write() -> None:
+        with write_lock(index_dir, record_manager_url, namespace):
             held.set()
             release.wait(30)
 
-    thread = threading.Thread(target=another_host_writing)
+    thread = threading.Thread(target=write)
     thread.start()
     held.wait(30)
     try:
-        with pytest.raises(IndexBusy):
-            other.update_index(wait=False)
+        yield
     finally:
         release.set()
         thread.join(30)
+
+
+def test_only_one_host_writes_at_a_time(shared, embedder):
+    base, settings = shared["base"], shared["settings"]
+    other = make_service(shared["articles"], base / "other-index", embedder, collection="locks", **settings)
+    with another_host_writing(base / "elsewhere", settings["record_manager_url"], "chroma/locks"):
+        with pytest.raises(IndexBusy):
+            other.update_index(wait=False)
     assert other.update_index(wait=False).total > 20
 
 
@@ -142,22 +151,9 @@ def test_record_manager_and_write_lock_in_postgresql(tmp_path, embedder, postgre
         assert len(writer.index.record_manager.list_keys()) == total
         assert not (tmp_path / "a-index" / "records.sqlite").exists()  # the records live in PostgreSQL
 
-        held, release = threading.Event(), threading.Event()
-
-        def another_host_writing() -> None:
-            with write_lock(tmp_path / "b-index", postgres, "chroma/postgres-hosts"):
-                held.set()
-                release.wait(30)
-
-        thread = threading.Thread(target=another_host_writing)
-        thread.start()
-        held.wait(30)
-        try:
+        with another_host_writing(tmp_path / "b-index", postgres, "chroma/postgres-hosts"):
             with pytest.raises(IndexBusy, match="another host"):
                 writer.update_index(wait=False)
-        finally:
-            release.set()
-            thread.join(30)
         again = make_service(articles, tmp_path / "c-index", embedder, **settings).update_index(wait=False)
         assert (again.added, again.total) == (0, total)
     finally:

@@ -100,3 +100,15 @@ def test_reciprocal_verbs_may_swap_their_parties():
     question = analyse("Who did Lavinia Orr meet?")
     evidence = ["Piet Hallam met Lavinia Orr in Geneva."]
     assert check_claim(question, "Piet Hallam", evidence).supported
+
+
+def test_a_name_in_another_form_or_spelled_out_still_meets_the_question():
+    assert answers("When did Velmoran troops cross the river?", "Troops from Velmora crossed the river in May 2019.")
+    assert answers("Which church do the Huguenots of Arden keep?", "The Huguenot society of Arden keeps St Cael's church.")
+    assert answers(
+        "When did the EFTA court rule on the fishing quotas?",
+        "The European Free Trade Association court ruled on the fishing quotas in March 2020.",
+    )
+    # a longer word that only starts like the name is another name
+    assert not answers("When did Ford open the Dunmore plant?", "Fordham opened the Dunmore plant in 2011.")
+    assert not answers("When did the EFTA court rule on the quotas?", "The European court ruled on the quotas in 2020.")
