@@ -157,3 +157,35 @@ def test_questions_during_an_update_are_answered_and_updates_are_serialised(grow
     parts = index_contents(index, articles, embedder)
     assert parts["chroma"] == parts["keywords"] == parts["records"]
     assert len(parts["chroma"]) == first_report["total"] == second_report["total"]
+
+
+def test_a_full_disk_mid_update_loses_nothing(tmp_path, embedder, monkeypatch):
+    """The keyword table's write fails as on a full disk: the update stops with the error, and the
+    next one, with space again, ends with the same index as a clean build."""
+    import errno
+
+    from rag.index import KeywordIndex
+    from tests.conftest import make_service
+
+    articles = tmp_path / "articles"
+    shutil.copytree(SEEDS, articles)
+    clean = make_service(articles, tmp_path / "clean-index", embedder).update_index()
+
+    service = make_service(articles, tmp_path / "index", embedder)
+    original = KeywordIndex.upsert
+
+    def full_disk(self, ids, documents):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(KeywordIndex, "upsert", full_disk)
+    with pytest.raises(OSError, match="No space left"):
+        service.update_index()
+    monkeypatch.setattr(KeywordIndex, "upsert", original)
+
+    report = service.update_index()
+    index = service.index
+    assert report.total == clean.total
+    ids = set(index.keywords.ids())
+    assert len(ids) == clean.total
+    assert ids == set(index.collection.get(include=[])["ids"]) == set(index.record_manager.list_keys())
+    assert not index.is_stale()

@@ -12,6 +12,7 @@ from rag.articles import (
     save_article,
 )
 from rag.generators import GeneratorUnavailable
+from rag.index import ArticlesFolderMissing
 from rag.locks import IndexBusy
 from rag.service import RagService
 from rag.settings import load_settings
@@ -127,6 +128,13 @@ def index_panel(service: RagService) -> None:
         except IndexBusy:
             bar.empty()
             st.info("Another index update is running. Questions are answered from the index as it stands; update again when it ends.")
+        except (OSError, ArticlesFolderMissing) as error:
+            bar.empty()
+            st.error(escape_markdown(
+                f"The index update failed: {error}. Nothing already indexed is lost; questions are answered "
+                "from the index as it stands. Fix the cause and update again: it resumes where it stopped."
+            ))
+            return
         else:
             bar.progress(1.0, text="Index up to date")
             st.session_state["last_report"] = report
