@@ -164,13 +164,16 @@ def test_three_pages_ask_at_once_with_the_local_model(tmp_path):
                 queued = any(page.get_by_text("Queued: the language model is answering").count() for page in pages)
                 time.sleep(0.1)
 
-            for number, (page, (_, source)) in enumerate(zip(pages, questions, strict=True)):
-                if source is None:
-                    page.get_by_text("articles don't say", exact=False).first.wait_for(timeout=300_000)
-                else:
-                    page.locator("summary", has_text=source).first.wait_for(timeout=300_000)
+            try:
+                for page, (_, source) in zip(pages, questions, strict=True):
+                    if source is None:
+                        page.get_by_text("articles don't say", exact=False).first.wait_for(timeout=300_000)
+                    else:
+                        page.locator("summary", has_text=source).first.wait_for(timeout=300_000)
+            finally:
                 ARTIFACTS.mkdir(parents=True, exist_ok=True)
-                page.screenshot(path=str(ARTIFACTS / f"concurrent-{number}.png"), full_page=True)
+                for number, page in enumerate(pages):
+                    page.screenshot(path=str(ARTIFACTS / f"concurrent-{number}.png"), full_page=True)
             others = {s for _, s in questions}
             for page, (_, source) in zip(pages, questions, strict=True):
                 # each page cites its own question's article and none of the others'
