@@ -520,23 +520,26 @@ class ArticleIndex:
                 f"the articles folder {folder.resolve()} does not exist; the index was left as it is "
                 "(give --articles or set RAG_ARTICLES_DIR)"
             )
+        rebuild = self._rebuild_reason(self._read_manifest())  # before opening the store creates it
         with write_lock(self.index_dir, self.settings.record_manager_url, self._namespace, wait, on_wait):
+            if rebuild is None and self.collection.count() < self.store_generation()[0]:
+                rebuild = "the vector store lost passages the record manager lists"
             self.catch_up()  # passages another host wrote, or a keyword cache that was lost
-            return self._sync_locked(progress)
+            return self._sync_locked(progress, rebuild)
 
-    def _sync_locked(self, progress: ProgressCallback | None) -> SyncReport:
+    def _sync_locked(self, progress: ProgressCallback | None, rebuild: str | None) -> SyncReport:
         """Embed and store the passages of new and changed files; delete those of removed ones.
 
         Only files whose size or modification time differ from the last completed update are
         read, so adding one article costs the same however large the index is. The manifest is
         written last: after a crash the next run redoes the unfinished files, and content-hash
         ids make the redone writes replace, never duplicate, what the crashed run stored.
+        With `rebuild` (why the stored vectors cannot be trusted) every passage is embedded again.
         """
         settings = self.settings
         folder = Path(settings.articles_dir)
         signature = _folder_signature(folder)
-        rebuild = self._rebuild_reason(self._read_manifest())
-        indexed = self._indexed_files()
+        indexed = None if rebuild else self._indexed_files()  # a rebuild reads every file
         if indexed is None:
             reread: set[str] | None = None
             removed: list[str] = []

@@ -60,8 +60,8 @@ def _same_name_word(asked: str, held: str) -> bool:
     shorter, longer = sorted((asked, held), key=len)
     if len(shorter) < 4:
         return False
-    for stem in (shorter, shorter[:-1] if shorter[-1] in "ae" else None):
-        if stem and longer.startswith(stem) and longer[len(stem) :] in _NAME_ENDINGS:
+    for base in (shorter, shorter[:-1] if shorter[-1] in "ae" else None):
+        if base and longer.startswith(base) and longer[len(base) :] in _NAME_ENDINGS:
             return True
     return False
 

@@ -167,3 +167,19 @@ def test_cli_on_a_read_only_host_refuses_to_index(shared, tmp_path):
     result = subprocess.run([str(BIN / "rag"), "index", "--index", str(tmp_path / "ro-index")],
                             env=env, capture_output=True, text=True, timeout=300)
     assert result.returncode == 2 and "only serves" in result.stderr
+
+
+def test_a_wiped_server_collection_is_embedded_again(shared, embedder):
+    import chromadb
+    from chromadb.config import Settings as ChromaSettings
+
+    base, settings = shared["base"], shared["settings"]
+    writer = make_service(shared["articles"], base / "wiped-index", embedder, collection="wiped", **settings)
+    total = writer.update_index().total
+    client = chromadb.HttpClient(host=settings["chroma_host"], port=settings["chroma_port"],
+                                 settings=ChromaSettings(anonymized_telemetry=False))
+    client.delete_collection("wiped")  # the server lost its data
+    again = make_service(shared["articles"], base / "wiped-index", embedder, collection="wiped", **settings)
+    report = again.update_index()
+    assert report.total == total and again.index.collection.count() == total
+    assert "Lavrov" in again.assistant().ask("Which Russian foreign minister did Rubio meet?").answer
