@@ -44,10 +44,10 @@ class Settings(BaseSettings):
     max_answer_tokens: int = 320
     evidence_sentences: int = Field(5, ge=1) # best-ranked passage sentences offered to the generator
     fallback_sentences: int = 3  # others checked when the generator chose none that answers
-    min_coverage: float = Field(0.5, ge=0.0, le=1.0)  # share of question words the evidence must hold
+    min_coverage: float = Field(0.0, ge=0.0, le=1.0)  # share of question words the evidence must hold (with a judge; 0 chosen on SQuAD: the judge decides)
     min_coverage_unjudged: float = Field(0.8, ge=0.0, le=1.0)  # the same, with no model to judge
     judge_budget: int = Field(2, ge=1) # candidate sentences the model judges at most, in order
-    judge_threshold: float = Field(0.45, ge=0.0, le=1.0)  # below this P(answers) the reply abstains
+    judge_threshold: float = Field(0.5, ge=0.0, le=1.0)  # below this P(answers) the reply abstains
     llm_threads: int = 2
     llm_context: int = 4096
     llm_temperature: float = 0.0
