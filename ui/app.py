@@ -12,7 +12,6 @@ from rag.articles import (
     save_article,
 )
 from rag.generators import GeneratorUnavailable
-from rag.index import ArticlesFolderMissing
 from rag.locks import IndexBusy
 from rag.service import RagService
 from rag.settings import load_settings
@@ -128,7 +127,7 @@ def index_panel(service: RagService) -> None:
         except IndexBusy:
             bar.empty()
             st.info("Another index update is running. Questions are answered from the index as it stands; update again when it ends.")
-        except (OSError, ArticlesFolderMissing) as error:
+        except Exception as error:  # noqa: BLE001 - a full disk, a missing folder, a store that is down
             bar.empty()
             st.error(escape_markdown(
                 f"The index update failed: {error}. Nothing already indexed is lost; questions are answered "
