@@ -100,3 +100,15 @@ def test_a_dead_endpoint_is_reported_and_the_articles_still_answer(tmp_path, mon
     assert any(dead_endpoint in error and "failed" in error for error in errors), errors
     assert "Lavrov" in all_markdown(test)  # answered from the articles without the model
     st.cache_resource.clear()
+
+
+def test_a_failed_update_says_what_failed_and_answers_still_come(app):
+    test, articles = app
+    shutil.rmtree(articles)  # the folder went away (an unmounted disk)
+    test.run()
+    next(b for b in test.button if b.label == "Update index").click().run()
+    assert not test.exception
+    errors = [error.value.replace("\\", "") for error in test.error]
+    assert any("index update failed" in error and "does not exist" in error for error in errors), errors
+    test.chat_input[0].set_value("Which Russian foreign minister did Rubio meet?").run()
+    assert "Lavrov" in all_markdown(test)  # answered from the index as it stands
