@@ -326,6 +326,8 @@ class ArticleIndex:
         self.embedder = embedder
         self.index_dir = Path(settings.index_dir)
         self._store: PassageStore | None = None
+        self._keywords: KeywordIndex | None = None
+        self._keywords_lock = threading.Lock()
         self._record_manager = None
         self._open_lock = threading.Lock()
         self._caught_up: tuple[int, float | None] | None = None
@@ -360,8 +362,7 @@ class ArticleIndex:
                         client=self._chroma_client(),
                         collection_metadata={"hnsw:space": "cosine"},
                     )
-                    keywords = KeywordIndex(self.index_dir / "keywords.sqlite")
-                    self._store = PassageStore(vectors, keywords)
+                    self._store = PassageStore(vectors, self.keywords)
         return self._store
 
     @property
@@ -385,7 +386,13 @@ class ArticleIndex:
 
     @property
     def keywords(self) -> KeywordIndex:
-        return self.store.keywords
+        """The local BM25 table; opening it never contacts the vector store."""
+        if self._keywords is None:
+            with self._keywords_lock:
+                if self._keywords is None:
+                    self.index_dir.mkdir(parents=True, exist_ok=True)
+                    self._keywords = KeywordIndex(self.index_dir / "keywords.sqlite")
+        return self._keywords
 
     # -- the keyword table, a local cache of the vector store ----------------------------
     def store_generation(self) -> tuple[int, float | None]:

@@ -7,7 +7,7 @@ import pytest
 import streamlit as st
 from streamlit.testing.v1 import AppTest
 
-from tests.conftest import SEEDS
+from tests.conftest import SEEDS, free_port
 
 APP = str(Path(__file__).resolve().parent.parent / "ui" / "app.py")
 
@@ -112,3 +112,21 @@ def test_a_failed_update_says_what_failed_and_answers_still_come(app):
     assert any("index update failed" in error and "does not exist" in error for error in errors), errors
     test.chat_input[0].set_value("Which Russian foreign minister did Rubio meet?").run()
     assert "Lavrov" in all_markdown(test)  # answered from the index as it stands
+
+
+def test_a_vector_store_that_is_down_at_start_is_reported_and_the_page_works(tmp_path, monkeypatch):
+    articles = tmp_path / "articles"
+    shutil.copytree(SEEDS, articles)
+    monkeypatch.setenv("RAG_ARTICLES_DIR", str(articles))
+    monkeypatch.setenv("RAG_INDEX_DIR", str(tmp_path / "index"))
+    monkeypatch.setenv("RAG_GENERATOR", "extractive")
+    monkeypatch.setenv("RAG_CHROMA_HOST", "127.0.0.1")
+    monkeypatch.setenv("RAG_CHROMA_PORT", str(free_port()))  # nothing listens there
+    st.cache_resource.clear()
+    test = AppTest.from_file(APP, default_timeout=180)
+    test.run()
+    assert not test.exception
+    assert any("could not be brought up to date" in error.value.replace("\\", "") for error in test.error)
+    test.chat_input[0].set_value("Which Russian foreign minister did Rubio meet?").run()
+    assert not test.exception
+    st.cache_resource.clear()

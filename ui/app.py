@@ -23,8 +23,18 @@ st.set_page_config(page_title="News Desk · cited answers", layout="wide")
 def get_service() -> RagService:
     service = RagService(load_settings())
     service.warm_up()
-    service.refresh_if_stale()
     return service
+
+
+@st.cache_resource(show_spinner="Bringing the index up to date…")
+def startup_problem() -> str | None:
+    """Why the index could not be brought up to date when the app started, if it could not."""
+    try:
+        get_service().refresh_if_stale()
+    except Exception as error:  # noqa: BLE001 - a store that is down must not stop the page
+        return (f"The index could not be brought up to date at start: {error}. Questions are answered "
+                "from the index as it stands; press Update index to try again.")
+    return None
 
 
 @st.cache_resource(show_spinner="Loading the language model (first time only)…")
@@ -230,6 +240,8 @@ def ask(service: RagService, question: str, generator: str, k: int, show_scores:
 
 def main() -> None:
     service = get_service()
+    if problem := startup_problem():
+        st.error(escape_markdown(problem))
     if service.settings.read_only:
         service.refresh_if_stale()  # catch up with what another host indexed
     generator, k, show_scores = sidebar(service)
