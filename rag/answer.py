@@ -171,18 +171,14 @@ def reply_text(asked: Question, answer: str, cited: Sequence[str]) -> tuple[str,
     phrase of the sentence it comes from).
     """
     claim = check_claim(asked, answer, cited) if answer.strip() else None
+    quoted = cited[:2]
+    quotes = " ".join(f"{_quoted(sentence)} [{marker}]" for marker, sentence in enumerate(quoted, start=1))
     if claim is not None and claim.supported:
         exact = next((span for sentence in cited if (span := locate(answer, sentence))), None)
         words = exact or " ".join(answer.split()).rstrip(".")
-        quoted = cited[:2]
         markers = "".join(f"[{marker}]" for marker in range(1, len(quoted) + 1))
-        return f"{words} {markers}.\n\n{_quotes(quoted)}", len(quoted), "generated"
-    quoted = cited[:2]
-    return _quotes(quoted), len(quoted), "quoted" if claim is None else f"quoted ({claim.reason})"
-
-
-def _quotes(sentences: Sequence[str]) -> str:
-    return " ".join(f"{_quoted(sentence)} [{marker}]" for marker, sentence in enumerate(sentences, start=1))
+        return f"{words} {markers}.\n\n{quotes}", len(quoted), "generated"
+    return quotes, len(quoted), "quoted" if claim is None else f"quoted ({claim.reason})"
 
 
 def _context(passage: ScoredPassage) -> str:

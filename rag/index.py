@@ -408,14 +408,15 @@ class ArticleIndex:
             count, latest = connection.execute(query).one()
         return int(count), latest
 
-    def catch_up(self, force: bool = False) -> int:
+    def catch_up(self, generation: tuple[int, float | None] | None = None) -> int:
         """Make the local keyword table hold exactly the passages of the vector store, the state
         of record (shared by every host in server mode). Returns the passages added or removed.
 
-        Cheap when nothing changed: it compares the record manager's generation first.
+        Cheap when nothing changed: it compares the record manager's generation (given by a
+        caller that has just read it) first.
         """
-        generation = self.store_generation()
-        if not force and generation[0] == self.keywords.count():
+        generation = generation or self.store_generation()
+        if generation[0] == self.keywords.count():
             # Embedded, this process writes both; on a server, other hosts may replace passages
             # without changing the count, which the latest write time shows.
             if not self.settings.chroma_host or generation == self._caught_up:
@@ -529,9 +530,10 @@ class ArticleIndex:
             )
         rebuild = self._rebuild_reason(self._read_manifest())  # before opening the store creates it
         with write_lock(self.index_dir, self.settings.record_manager_url, self._namespace, wait, on_wait):
-            if rebuild is None and self.collection.count() < self.store_generation()[0]:
+            generation = self.store_generation()
+            if rebuild is None and self.collection.count() < generation[0]:
                 rebuild = "the vector store lost passages the record manager lists"
-            self.catch_up()  # passages another host wrote, or a keyword cache that was lost
+            self.catch_up(generation)  # passages another host wrote, or a keyword cache that was lost
             return self._sync_locked(progress, rebuild)
 
     def _sync_locked(self, progress: ProgressCallback | None, rebuild: str | None) -> SyncReport:

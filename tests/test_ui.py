@@ -12,16 +12,27 @@ from tests.conftest import SEEDS, free_port
 APP = str(Path(__file__).resolve().parent.parent / "ui" / "app.py")
 
 
-@pytest.fixture
-def app(tmp_path, monkeypatch):
+def start_app(tmp_path: Path, monkeypatch, **env: str) -> tuple[AppTest, Path]:
+    """The page over a copy of the seed articles, with `RAG_*` settings from `env`, run once."""
     articles = tmp_path / "articles"
     shutil.copytree(SEEDS, articles)
-    monkeypatch.setenv("RAG_ARTICLES_DIR", str(articles))
-    monkeypatch.setenv("RAG_INDEX_DIR", str(tmp_path / "index"))
-    monkeypatch.setenv("RAG_GENERATOR", "extractive")
+    settings = {"ARTICLES_DIR": str(articles), "INDEX_DIR": str(tmp_path / "index"), "GENERATOR": "extractive", **env}
+    for name, value in settings.items():
+        monkeypatch.setenv(f"RAG_{name}", value)
     st.cache_resource.clear()
     test = AppTest.from_file(APP, default_timeout=180)
     test.run()
+    return test, articles
+
+
+def shown_errors(test: AppTest) -> list[str]:
+    """The page's error boxes as the reader sees them (Markdown escapes removed)."""
+    return [error.value.replace("\\", "") for error in test.error]
+
+
+@pytest.fixture
+def app(tmp_path, monkeypatch):
+    test, articles = start_app(tmp_path, monkeypatch)
     assert not test.exception
     yield test, articles
     st.cache_resource.clear()
@@ -84,19 +95,11 @@ def test_openai_choice_appears_only_when_an_endpoint_is_configured(app):
 
 
 def test_a_dead_endpoint_is_reported_and_the_articles_still_answer(tmp_path, monkeypatch, dead_endpoint):
-    articles = tmp_path / "articles"
-    shutil.copytree(SEEDS, articles)
-    monkeypatch.setenv("RAG_ARTICLES_DIR", str(articles))
-    monkeypatch.setenv("RAG_INDEX_DIR", str(tmp_path / "index"))
-    monkeypatch.setenv("RAG_GENERATOR", "openai")
-    monkeypatch.setenv("RAG_OPENAI_BASE_URL", dead_endpoint)
-    st.cache_resource.clear()
-    test = AppTest.from_file(APP, default_timeout=180)
-    test.run()
+    test, _ = start_app(tmp_path, monkeypatch, GENERATOR="openai", OPENAI_BASE_URL=dead_endpoint)
     assert any("OpenAI" in option for option in test.selectbox[0].options)
     test.chat_input[0].set_value("Which Russian foreign minister did Rubio meet?").run()
     assert not test.exception
-    errors = [error.value.replace("\\", "") for error in test.error]
+    errors = shown_errors(test)
     assert any(dead_endpoint in error and "failed" in error for error in errors), errors
     assert "Lavrov" in all_markdown(test)  # answered from the articles without the model
     st.cache_resource.clear()
@@ -108,25 +111,17 @@ def test_a_failed_update_says_what_failed_and_answers_still_come(app):
     test.run()
     next(b for b in test.button if b.label == "Update index").click().run()
     assert not test.exception
-    errors = [error.value.replace("\\", "") for error in test.error]
+    errors = shown_errors(test)
     assert any("index update failed" in error and "does not exist" in error for error in errors), errors
     test.chat_input[0].set_value("Which Russian foreign minister did Rubio meet?").run()
     assert "Lavrov" in all_markdown(test)  # answered from the index as it stands
 
 
 def test_a_vector_store_that_is_down_at_start_is_reported_and_the_page_works(tmp_path, monkeypatch):
-    articles = tmp_path / "articles"
-    shutil.copytree(SEEDS, articles)
-    monkeypatch.setenv("RAG_ARTICLES_DIR", str(articles))
-    monkeypatch.setenv("RAG_INDEX_DIR", str(tmp_path / "index"))
-    monkeypatch.setenv("RAG_GENERATOR", "extractive")
-    monkeypatch.setenv("RAG_CHROMA_HOST", "127.0.0.1")
-    monkeypatch.setenv("RAG_CHROMA_PORT", str(free_port()))  # nothing listens there
-    st.cache_resource.clear()
-    test = AppTest.from_file(APP, default_timeout=180)
-    test.run()
+    # nothing listens on that port
+    test, _ = start_app(tmp_path, monkeypatch, CHROMA_HOST="127.0.0.1", CHROMA_PORT=str(free_port()))
     assert not test.exception
-    assert any("could not be brought up to date" in error.value.replace("\\", "") for error in test.error)
+    assert any("could not be brought up to date" in error for error in shown_errors(test))
     test.chat_input[0].set_value("Which Russian foreign minister did Rubio meet?").run()
     assert not test.exception
     st.cache_resource.clear()
