@@ -8,7 +8,7 @@ import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
 
-from rag.loading import ARTICLE_SUFFIXES, ArticleError, decode_article
+from rag.loading import ARTICLE_SUFFIXES, ArticleError, parse_article
 
 _UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
 _MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~:$])")
@@ -25,7 +25,7 @@ def safe_file_name(name: str) -> str:
     stem, suffix = os.path.splitext(base)
     suffix = suffix.lower()
     if suffix not in ARTICLE_SUFFIXES:
-        raise UploadError(f"{name!r} is not a .txt or .md file")
+        raise UploadError(f"{name!r} is not an article file ({', '.join(ARTICLE_SUFFIXES)})")
     stem = _UNSAFE.sub("-", stem).strip(".-_")[:80] or "article"
     return stem + suffix
 
@@ -34,13 +34,13 @@ def save_article(folder: Path, name: str, data: bytes, max_bytes: int) -> Path:
     """Save an uploaded article under a safe, new name; never overwrite, never leave `folder`."""
     if len(data) > max_bytes:
         raise UploadError(f"{name!r} is larger than the {max_bytes:,}-byte limit")
+    clean = safe_file_name(name)
     try:
-        decode_article(data)
+        parse_article(clean, data)
     except ArticleError as error:
         raise UploadError(f"{name!r} cannot be used: {error}") from None
     folder = folder.resolve()
     folder.mkdir(parents=True, exist_ok=True)
-    clean = safe_file_name(name)
     stem, suffix = os.path.splitext(clean)
     for attempt in range(1, 1000):
         candidate = folder / (clean if attempt == 1 else f"{stem}-{attempt}{suffix}")
@@ -72,12 +72,14 @@ class PassageInContext:
 
 
 def passage_in_context(folder: Path, source: str, start: int, end: int, window: int = 600) -> PassageInContext | None:
-    """The cited span with the article text around it, or None if the file has changed."""
+    """The cited span with the article text around it, or None if the file has changed.
+
+    The text is the article's as indexed: for a web page or Markdown file, its extracted text."""
     path = (folder / source).resolve()
     if path.parent != folder.resolve() or not path.exists():
         return None
     try:
-        text, _ = decode_article(path.read_bytes())
+        text = parse_article(source, path.read_bytes()).text
     except (OSError, ArticleError):
         return None
     if end > len(text):

@@ -34,7 +34,7 @@ from rag.locks import write_lock
 from rag.settings import Settings
 
 ProgressCallback = Callable[[int, int], None]
-PASSAGE_RULES_VERSION = 3  # raise when cleaning or splitting rules change: forces a full pass
+PASSAGE_RULES_VERSION = 4  # raise when cleaning or splitting rules change: forces a full pass
 INDEX_BATCH = 256  # passages embedded and written per step of the indexing API
 
 STOP_WORDS = frozenset(

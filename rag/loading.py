@@ -7,13 +7,16 @@ from them maps back to its exact place in the file.
 
 from __future__ import annotations
 
+import codecs
 import hashlib
 import re
 from dataclasses import dataclass, field
-from datetime import date
 from pathlib import Path
 
-ARTICLE_SUFFIXES = (".txt", ".md")
+from rag.dates import dateline_date, parse_date
+from rag.formats import HTML_SUFFIXES, MARKDOWN_SUFFIXES, Extracted, extract_html, extract_markdown
+
+ARTICLE_SUFFIXES = (".txt",) + MARKDOWN_SUFFIXES + HTML_SUFFIXES
 
 _BOILERPLATE_LINE = re.compile(
     r"""^(?:
@@ -33,9 +36,6 @@ _BOILERPLATE_LINE = re.compile(
         reading:\ .*|
         error:\ .*|
         (?:for\ more\ information,?\ )?click\ here.*|
-        this\ site\ uses\ akismet.*|
-        your\ email\ address\ will\ not\ be\ published.*|
-        required\ fields\ are\ marked.*|
         references?(?:\(s\))?:?|sources?(?:\(s\))?:?|
         (?:https?://)?(?:www\.)?[\w-]+(?:\.[\w-]+)*\.(?:com|org|net|co|io|news|cn|uk|info|tv)(?:/\S*)?|
         (?:published|updated|posted)(?:\ on)?:?|on|by
@@ -49,34 +49,20 @@ _PROMO_PHRASE = re.compile(
         (?:share|tell\ us|let\ us\ know)\b.{0,80}\b(?:comments?\ (?:section\ )?below|in\ the\ comments)|
         guest\ blogging|drop\ us\ an?\ (?:email|line|message)|email\ protected|
         subscribe\ to\ our|sign\ up\ for\ our|follow\ us\ on|
-        all\ rights\ reserved|content\ is\ protected
+        all\ rights\ reserved|content\ is\ protected|
+        this\ site\ uses\ akismet|your\ email\ address\ will\ not\ be\ published|required\ fields\ are\ marked
     )""",
     re.IGNORECASE | re.VERBOSE,
 )
 
 _BREADCRUMB = re.compile(r"\S\s*[»›]\s*\S.*[»›]")
 
-_MONTHS = {
-    name: number
-    for number, names in enumerate(
-        [
-            ("january", "jan"), ("february", "feb"), ("march", "mar"), ("april", "apr"),
-            ("may",), ("june", "jun"), ("july", "jul"), ("august", "aug"),
-            ("september", "sep", "sept"), ("october", "oct"), ("november", "nov"), ("december", "dec"),
-        ],
-        start=1,
-    )
-    for name in names
-}
-_MONTH = r"(?P<month>" + "|".join(sorted(_MONTHS, key=len, reverse=True)) + r")\.?"
-_DATE_PATTERNS = [
-    re.compile(_MONTH + r"\s+(?P<day>\d{1,2})(?:st|nd|rd|th)?,?\s+(?P<year>\d{4})", re.I),
-    re.compile(r"(?P<day>\d{1,2})(?:st|nd|rd|th)?\s+" + _MONTH + r",?\s+(?P<year>\d{4})", re.I),
-    re.compile(r"(?P<year>\d{4})-(?P<month>\d{2})-(?P<day>\d{2})"),
-]
-_DATELINE = re.compile(r"^(?:published|posted|updated|date)\s*(?:on)?\s*:?\s*(?P<rest>.+)$", re.I)
 _BYLINE = re.compile(r"^(?:by|written by|author:)\s+(?P<name>[^\d,;:]{3,60})$", re.I)
 _NAME_LINE = re.compile(r"^[A-Z][\w.'’-]+(?:\s+(?:[A-Z][\w.'’-]+|al|bin|de|van|von|da|el)){1,3}$")
+_SENTENCE_END = re.compile(r"[.!?][\"'”’)\]]*$")
+PROSE_MIN_WORDS = 8
+MIN_ARTICLE_WORDS = 3  # fewer words than this is a menu or a stub, not an article
+MAX_MESS = 0.2  # charset-normalizer's default limit on a decoding's share of implausible characters
 
 
 class ArticleError(ValueError):
@@ -86,7 +72,7 @@ class ArticleError(ValueError):
 @dataclass(frozen=True)
 class Article:
     source: str  # file name: the article's id
-    text: str  # the decoded file, unchanged
+    text: str  # the decoded file, unchanged; for web pages and Markdown, the extracted text
     blocks: tuple[tuple[int, int], ...]  # spans of `text` that are article text, in order
     title: str
     published: str | None = None  # ISO date when the text states one
@@ -111,53 +97,83 @@ class LoadResult:
     skipped: list[SkippedFile] = field(default_factory=list)
 
 
+_BOMS = ((codecs.BOM_UTF32_LE, "utf-32"), (codecs.BOM_UTF32_BE, "utf-32"), (codecs.BOM_UTF8, "utf-8-sig"),
+         (codecs.BOM_UTF16_LE, "utf-16"), (codecs.BOM_UTF16_BE, "utf-16"))
+
+
+def _detect_encoding(data: bytes) -> tuple[str, str]:
+    """Text in an 8-bit or BOM-less encoding. Windows-1252 is taken when it reads cleanly by
+    charset-normalizer's own measure of mess: a short Western text is equally valid in several
+    Latin code pages, and 1252 is by far the most used; otherwise charset-normalizer decides."""
+    from charset_normalizer import from_bytes
+    from charset_normalizer.md import mess_ratio
+
+    if b"\x00" not in data:
+        try:
+            western = data.decode("cp1252")
+        except UnicodeDecodeError:
+            western = None
+        if western is not None and mess_ratio(western[:20000], MAX_MESS) < MAX_MESS:
+            return western, "cp1252"
+    best = from_bytes(data).best()
+    if best is None:
+        raise ArticleError("binary file (not text in any known encoding)")
+    return str(best), best.encoding
+
+
 def decode_article(data: bytes) -> tuple[str, str]:
-    """Decode bytes as UTF-8, falling back to Windows-1252/Latin-1 (common in news feeds)."""
+    """Decode an article's bytes; returns the text and the encoding it was read in.
+
+    A byte-order mark decides first (UTF-8, UTF-16, UTF-32), then strict UTF-8; anything else
+    is detected by `charset-normalizer` (Windows and ISO code pages, Cyrillic, Greek, …).
+    Bytes that decode to no readable text are refused as binary.
+    """
     if not data.strip():
         raise ArticleError("empty file")
-    if b"\x00" in data[:8192]:
-        raise ArticleError("binary file (contains NUL bytes)")
-    for encoding in ("utf-8-sig", "cp1252", "latin-1"):
+    text = encoding = None
+    for mark, name in _BOMS:
+        if data.startswith(mark):
+            try:
+                text, encoding = data.decode(name), name.removesuffix("-sig")
+            except UnicodeDecodeError:
+                raise ArticleError(f"not readable as {name} although it starts like it") from None
+            break
+    if text is None and b"\x00" not in data:
         try:
-            text = data.decode(encoding)
+            text, encoding = data.decode("utf-8"), "utf-8"
         except UnicodeDecodeError:
-            continue
-        break
-    controls = sum(1 for ch in text[:8192] if ord(ch) < 32 and ch not in "\n\r\t\f")
-    if controls > max(8, len(text[:8192]) // 50):
+            pass
+    if text is None:
+        text, encoding = _detect_encoding(data)
+    text = text.lstrip("\ufeff")
+    sample = text[:8192]
+    controls = sum(1 for ch in sample if (ord(ch) < 32 and ch not in "\n\r\t\f") or ch == "\ufffd")
+    if "\x00" in sample or controls > max(8, len(sample) // 50):
         raise ArticleError("binary file (not text)")
     if not text.strip():
         raise ArticleError("empty file")
-    return text, ("utf-8" if encoding == "utf-8-sig" else encoding)
-
-
-def parse_date(text: str) -> str | None:
-    for pattern in _DATE_PATTERNS:
-        match = pattern.search(text)
-        if not match:
-            continue
-        month = match.group("month")
-        month_number = int(month) if month.isdigit() else _MONTHS[month.lower().rstrip(".")]
-        try:
-            return date(int(match.group("year")), month_number, int(match.group("day"))).isoformat()
-        except ValueError:
-            continue
-    return None
+    return text, encoding
 
 
 def _normalise(line: str) -> str:
     return re.sub(r"\W+", " ", line).strip().lower()
 
 
+def is_prose(line: str) -> bool:
+    """A line that reads as a sentence of the story: long enough and ending like a sentence."""
+    return len(line.split()) >= PROSE_MIN_WORDS and bool(_SENTENCE_END.search(line))
+
+
 def is_boilerplate(line: str) -> bool:
+    """Page furniture: a menu-like line (share, related, sign up, …), a breadcrumb, or a call to
+    action. Line patterns apply only to lines that are not prose, so a sentence that happens to
+    start with "Watch:" or "Sign up" survives."""
     stripped = line.strip().strip("*•·|-–— ").strip()
     if not stripped:
         return False
-    return bool(
-        _BOILERPLATE_LINE.match(stripped)
-        or _PROMO_PHRASE.search(stripped)
-        or _BREADCRUMB.search(stripped)
-    )
+    if _PROMO_PHRASE.search(stripped):
+        return True
+    return not is_prose(stripped) and bool(_BOILERPLATE_LINE.match(stripped) or _BREADCRUMB.search(stripped))
 
 
 def _lines_with_offsets(text: str):
@@ -214,23 +230,25 @@ def _title(kept: list[str], removed: list[str], fallback: str) -> str:
         words = line.split()
         if len(words) > 30 or (line.endswith(".") and len(words) > 12):
             break  # the body has begun: a heading below it is a section heading, not the title
-        if len(words) >= 2 and not line.endswith((".", ":")) and not _DATELINE.match(line):
+        if len(words) >= 2 and not line.endswith((".", ":")) and not parse_date(line) and not _BYLINE.match(line):
             return line
-    if kept:
-        words = kept[0].split()
-        return " ".join(words[:14]) + ("…" if len(words) > 14 else "")
-    return fallback
+    return _first_words(kept[0]) if kept else fallback
 
 
-def _published(lines: list[str]) -> str | None:
-    for line in lines[:15]:
-        match = _DATELINE.match(line)
-        if match and (found := parse_date(match.group("rest"))):
-            return found
-    for line in lines[:8]:
-        if len(line.split()) <= 6 and (found := parse_date(line)):
-            return found
-    return None
+def _first_words(text: str, count: int = 14) -> str:
+    words = text.split()
+    return " ".join(words[:count]) + ("…" if len(words) > count else "")
+
+
+def _is_person(name: str) -> bool:
+    """Whether spaCy reads the line as a person's name: tagged a person, or all proper nouns and
+    no other kind of entity ("Layla Al Mansoori" yes; "Breaking News", "World News" no)."""
+    from rag import nlp
+
+    doc = nlp.parse(name)
+    if any(ent.label_ == "PERSON" for ent in doc.ents):
+        return True
+    return not doc.ents and all(token.pos_ == "PROPN" for token in doc)
 
 
 def _author(kept: list[str], title: str) -> str | None:
@@ -239,24 +257,38 @@ def _author(kept: list[str], title: str) -> str | None:
             return match.group("name").strip()
     candidates = kept[1:5] + kept[-1:]
     for line in candidates:
-        if line != title and _NAME_LINE.match(line) and len(line.split()) <= 4:
+        if line != title and _NAME_LINE.match(line) and len(line.split()) <= 4 and _is_person(line):
             return line
     return None
 
 
-def parse_article(source: str, data: bytes) -> Article:
-    text, encoding = decode_article(data)
+def _plain_text(text: str, fallback_title: str) -> Extracted:
+    """A plain-text article: the lines that are story, not page furniture, and its metadata."""
     blocks, kept, removed = clean_article(text)
-    if not blocks:
-        raise ArticleError("no article text after cleaning")
-    title = _title(kept, removed, Path(source).stem)
+    title = _title(kept, removed, fallback_title)
+    return Extracted(text, tuple(blocks), title, dateline_date(kept), _author(kept, title) if kept else None)
+
+
+def parse_article(source: str, data: bytes) -> Article:
+    """An article from a file's bytes: plain text, Markdown or a web page, by its suffix."""
+    text, encoding = decode_article(data)
+    suffix = Path(source).suffix.lower()
+    if suffix in HTML_SUFFIXES:
+        extracted = extract_html(text)
+    elif suffix in MARKDOWN_SUFFIXES:
+        extracted = extract_markdown(text)
+    else:
+        extracted = _plain_text(text, Path(source).stem)
+    body = [extracted.text[start:end] for start, end in extracted.blocks]
+    if sum(len(block.split()) for block in body) < MIN_ARTICLE_WORDS:
+        raise ArticleError("no article text found" if suffix in HTML_SUFFIXES else "no article text after cleaning")
     return Article(
         source=source,
-        text=text,
-        blocks=tuple(blocks),
-        title=title,
-        published=_published(kept),
-        author=_author(kept, title),
+        text=extracted.text,
+        blocks=extracted.blocks,
+        title=extracted.title or _first_words(body[0]),
+        published=extracted.published or dateline_date(body),
+        author=extracted.author,
         content_hash=hashlib.sha256(data).hexdigest(),
         encoding=encoding,
     )

@@ -1,0 +1,63 @@
+"""Publication dates: found in an article's first lines or its metadata, read by `dateparser`.
+
+Only full dates (day, month and year) count: a year alone, or "Monday", says too little to
+order articles by. Lines are read only when they are short or start like a dateline, since
+`dateparser` is slow and prose is full of words that look like dates.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date, datetime
+from functools import lru_cache
+
+_DATELINE = re.compile(r"^(?:published|posted|updated|date|first published)\s*(?:on)?\s*:?\s*(?P<rest>.+)$", re.I)
+_HAS_DIGIT = re.compile(r"\d")
+_SETTINGS = {
+    "STRICT_PARSING": True,
+    "REQUIRE_PARTS": ["day", "month", "year"],
+    "PREFER_DATES_FROM": "past",
+    "RETURN_AS_TIMEZONE_AWARE": False,
+}
+MAX_DATE_LINE_WORDS = 12
+
+
+@lru_cache(maxsize=4096)
+def parse_date(text: str) -> str | None:
+    """The first full date written in `text`, as an ISO date; None when there is none."""
+    text = " ".join(str(text).split())
+    if not text or not _HAS_DIGIT.search(text):
+        return None
+    from dateparser.search import search_dates
+
+    try:
+        found = search_dates(text, languages=["en"], settings=_SETTINGS)
+    except (ValueError, OverflowError):  # dateparser raises on impossible dates in some forms
+        return None
+    for _, moment in found or []:
+        if 1800 <= moment.year <= 2200:
+            return moment.date().isoformat()
+    return None
+
+
+def as_iso_date(value: object) -> str | None:
+    """A metadata value (a date, a datetime or text) as an ISO date; None when it is not one."""
+    if isinstance(value, datetime):
+        return value.date().isoformat()
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, str):
+        return parse_date(value)
+    return None
+
+
+def dateline_date(lines: list[str]) -> str | None:
+    """The publication date stated near the top: a "Published: …" line first, then any short
+    line holding a full date ("WASHINGTON, 03/02/2025", "March 3, 2024")."""
+    for line in lines[:15]:
+        if (match := _DATELINE.match(line)) and (found := parse_date(match.group("rest"))):
+            return found
+    for line in lines[:8]:
+        if len(line.split()) <= MAX_DATE_LINE_WORDS and (found := parse_date(line)):
+            return found
+    return None
