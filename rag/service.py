@@ -7,6 +7,7 @@ settings (a temporary index) or hand it their own parts.
 from __future__ import annotations
 
 import threading
+from dataclasses import dataclass
 from pathlib import Path
 
 from rag.answer import Assistant
@@ -39,6 +40,13 @@ def build_generator(name: GeneratorName, settings: Settings) -> Generator:
             described=f"the OpenAI-compatible endpoint at {settings.openai_base_url}",
         )
     raise ValueError(f"unknown generator {name!r}: choose llamacpp, extractive or openai")
+
+
+@dataclass
+class FolderChange:
+    searchable: list[str]  # files added or changed whose passages are now in the index
+    gone: list[str]  # files removed, or no longer usable (`report.skipped_files` says why)
+    report: SyncReport
 
 
 class RagService:
@@ -104,6 +112,30 @@ class RagService:
         except IndexBusy:
             return "busy"
         return "updated"
+
+    def pick_up_changes(self, progress=None) -> FolderChange | None:
+        """Index what was added, changed or removed in the folder since the last update.
+
+        None when nothing changed, on a read-only host, or when another process is updating
+        the index already (that update picks the files up). Failures (a full disk, a store that
+        is down) are raised for the caller to show.
+        """
+        if self.settings.read_only:
+            return None
+        changed = self.index.changed_files()
+        if not changed:
+            return None
+        try:
+            report = self.update_index(progress=progress, wait=False)
+        except IndexBusy:
+            return None
+        in_index = self.index.keywords.sources()
+        files = [name for name in changed if not name.startswith("(")]  # "(no index yet)" and such
+        return FolderChange(
+            searchable=[name for name in files if name in in_index],
+            gone=[name for name in files if name not in in_index],
+            report=report,
+        )
 
     def cited_context(self, source: str, start: int, end: int) -> PassageInContext | None:
         """The cited span with its surroundings: from the article file, or, where this host has

@@ -24,6 +24,7 @@ class Settings(BaseSettings):
 
     # Loading
     max_article_bytes: int = 2_000_000
+    watch_seconds: float = Field(5.0, ge=0.0)  # how often the page looks for changed files; 0: never
 
     # Splitting (sizes in the embedder's word pieces; all-MiniLM-L6-v2 reads at most 256)
     chunk_size: int = 160

@@ -92,7 +92,7 @@ def ask(page, question: str) -> None:
     box.press("Enter")
 
 
-def test_ask_then_upload_update_and_ask_again(page, app_url, tmp_path):
+def test_ask_then_add_articles_in_one_step_and_ask_about_them(page, app_url, tmp_path):
     url, base = app_url
     page.goto(url)
     page.get_by_placeholder("Ask a question about the articles").wait_for(timeout=120_000)
@@ -101,6 +101,7 @@ def test_ask_then_upload_update_and_ask_again(page, app_url, tmp_path):
     page.get_by_text("Lavrov", exact=False).first.wait_for(timeout=120_000)
     page.locator("summary", has_text="002_4614d4928a4a6c8c.txt").first.wait_for(timeout=30_000)
 
+    # An upload is saved and indexed in one step, and the chat says when it can be asked about.
     article = tmp_path / "harbour.txt"
     article.write_text(
         "Harbour Bridge Reopens\n\nThe Harbour Bridge in Velmora reopened after engineers replaced "
@@ -109,12 +110,8 @@ def test_ask_then_upload_update_and_ask_again(page, app_url, tmp_path):
         encoding="utf-8",
     )
     page.locator("input[type=file]").set_input_files(str(article))
-    page.get_by_role("button", name="Save to the articles folder").click()
-    page.get_by_text("Files changed since the last update", exact=False).first.wait_for(timeout=30_000)
+    page.get_by_text("harbour.txt is in the index: ask about it now", exact=False).first.wait_for(timeout=120_000)
     assert (base / "articles" / "harbour.txt").exists()
-
-    page.get_by_role("button", name="Update index").click()
-    page.get_by_text("Added", exact=False).first.wait_for(timeout=120_000)
 
     ask(page, "How many steel cables were replaced on the Harbour Bridge in Velmora?")
     page.get_by_text("120 steel cables", exact=False).first.wait_for(timeout=120_000)
@@ -129,6 +126,20 @@ def test_ask_then_upload_update_and_ask_again(page, app_url, tmp_path):
     assert page.title() != "owned"
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / "chat.png"), full_page=True)
+
+    # A web page saved into the folder while the page is open is picked up without a click.
+    (base / "articles" / "library.html").write_text(
+        "<html><head><title>Fire damages city library</title></head><body><nav><a href='/'>Home</a></nav>"
+        "<article><h1>Fire damages city library</h1><p>A fire at the Central Library of Velmora destroyed "
+        "about 12,000 books on Monday night, the fire brigade said.</p></article>"
+        "<footer>All rights reserved.</footer></body></html>",
+        encoding="utf-8",
+    )
+    page.get_by_text("Now searchable: library.html", exact=False).first.wait_for(timeout=120_000)
+    ask(page, "How many books did the fire at the Central Library of Velmora destroy?")
+    page.locator("summary", has_text="library.html").first.wait_for(timeout=120_000)
+    assert "12,000" in page.inner_text("body")
+    page.screenshot(path=str(ARTIFACTS / "picked-up.png"), full_page=True)
 
 
 @pytest.mark.llm

@@ -42,6 +42,10 @@ def all_markdown(test: AppTest) -> str:
     return "\n".join(str(element.value) for element in test.markdown)
 
 
+def articles_shown(test: AppTest) -> int:
+    return int(next(metric.value for metric in test.metric if metric.label == "Articles"))
+
+
 def test_ask_shows_cited_answer_with_file_names(app):
     test, _ = app
     test.chat_input[0].set_value("Which Russian foreign minister did Rubio meet?").run()
@@ -58,12 +62,31 @@ def test_abstention_is_shown_as_such(app):
     assert any("articles don't say" in info.value for info in test.info)
 
 
-def test_uploaded_article_is_answerable_after_update(app):
+HARBOUR = "Harbour Bridge Reopens\n\nThe Harbour Bridge in Velmora reopened after engineers replaced 120 steel cables.\n"
+
+
+def test_an_article_dropped_in_the_folder_is_indexed_without_pressing_anything(app):
     test, articles = app
-    (articles / "harbour.txt").write_text(
-        "Harbour Bridge Reopens\n\nThe Harbour Bridge in Velmora reopened after engineers replaced 120 steel cables.\n",
-        encoding="utf-8",
-    )
+    assert any("Watching" in caption.value for caption in test.caption)
+    (articles / "harbour.txt").write_text(HARBOUR, encoding="utf-8")
+    test.run()  # what the page's timer does every few seconds
+    assert not test.exception
+    assert any("Now searchable: harbour.txt" in toast.value.replace("\\", "") for toast in test.toast)
+    assert not test.warning  # nothing left stale
+    assert articles_shown(test) == 6
+    test.chat_input[0].set_value("How many steel cables were replaced on the Harbour Bridge?").run()
+    assert "120" in all_markdown(test)
+    assert any("harbour.txt" in expander.label.replace("\\", "") for expander in test.expander)
+
+    (articles / "harbour.txt").unlink()
+    test.run()
+    assert any("No longer in the index: harbour.txt" in toast.value.replace("\\", "") for toast in test.toast)
+    assert articles_shown(test) == 5
+
+
+def test_without_watching_the_update_button_picks_up_a_new_article(tmp_path, monkeypatch):
+    test, articles = start_app(tmp_path, monkeypatch, WATCH_SECONDS="0")
+    (articles / "harbour.txt").write_text(HARBOUR, encoding="utf-8")
     test.run()
     assert any("harbour" in warning.value for warning in test.warning)  # stale
     next(b for b in test.button if b.label == "Update index").click().run()
@@ -71,7 +94,7 @@ def test_uploaded_article_is_answerable_after_update(app):
     assert any("Added" in success.value for success in test.success)
     test.chat_input[0].set_value("How many steel cables were replaced on the Harbour Bridge?").run()
     assert "120" in all_markdown(test)
-    assert any("harbour.txt" in expander.label.replace("\\", "") for expander in test.expander)
+    st.cache_resource.clear()
 
 
 def test_html_in_an_article_is_shown_as_text(app):

@@ -11,6 +11,8 @@ from rag.articles import (
     escape_markdown,
     save_article,
 )
+from rag.index import SyncReport
+from rag.loading import ARTICLE_SUFFIXES
 from rag.generators import GeneratorUnavailable
 from rag.locks import IndexBusy
 from rag.service import RagService
@@ -102,11 +104,70 @@ def sidebar(service: RagService) -> tuple[str, int, bool]:
         k = st.slider("Passages per answer", 1, 10, settings.k)
         show_scores = st.toggle("Show retrieval scores", value=False)
 
-        index_panel(service)
         if not settings.read_only:
             upload_panel(service)
-        articles_panel(service)
+        library_panel(service)
     return generator, k, show_scores
+
+
+def library_panel(service: RagService) -> None:
+    """The index and its articles; while the page is open it also watches the folder, so files
+    added, changed or removed on disk are indexed without pressing anything."""
+    settings = service.settings
+    interval = settings.watch_seconds if settings.watch_seconds and not settings.read_only else None
+
+    @st.fragment(run_every=interval)
+    def panel() -> None:
+        if interval:
+            watch_folder(service, interval)
+        index_panel(service)
+        articles_panel(service)
+
+    panel()
+
+
+def watch_folder(service: RagService, interval: float) -> None:
+    st.caption(escape_markdown(
+        f"Watching {service.articles_dir} every {interval:g} s: articles added, changed or removed there "
+        "are indexed without pressing anything."
+    ))
+    try:
+        change = service.pick_up_changes()
+    except Exception as error:  # noqa: BLE001 - a full disk, a missing folder, a store that is down
+        st.error(escape_markdown(f"Picking up the folder's changes failed: {error}. Questions are answered from the index as it stands."))
+        return
+    if change is None:
+        return
+    st.session_state["last_report"] = change.report
+    if change.searchable:
+        st.toast(escape_markdown("Now searchable: " + ", ".join(change.searchable)), icon="📰")
+    if change.gone:
+        st.toast(escape_markdown("No longer in the index: " + ", ".join(change.gone)))
+
+
+def run_update(service: RagService, label: str) -> SyncReport | None:
+    """Update the index with a progress bar; None (with the reason shown) when it could not run."""
+    bar = st.progress(0.0, text=label)
+    try:
+        report = service.update_index(
+            progress=lambda done, total: bar.progress(done / total if total else 1.0, text=f"{label} {done}/{total} passages"),
+            wait=False,
+        )
+    except IndexBusy:
+        bar.empty()
+        st.info("Another index update is running. Questions are answered from the index as it stands; "
+                "files added meanwhile are picked up when it ends.")
+        return None
+    except Exception as error:  # noqa: BLE001 - a full disk, a missing folder, a store that is down
+        bar.empty()
+        st.error(escape_markdown(
+            f"The index update failed: {error}. Nothing already indexed is lost; questions are answered "
+            "from the index as it stands. Fix the cause and update again: it resumes where it stopped."
+        ))
+        return None
+    bar.progress(1.0, text="Index up to date")
+    st.session_state["last_report"] = report
+    return report
 
 
 def index_panel(service: RagService) -> None:
@@ -128,25 +189,7 @@ def index_panel(service: RagService) -> None:
         st.caption("This host serves the shared index read-only (RAG_READ_ONLY); another host updates it.")
         return
     if st.button("Update index", type="primary" if status.stale else "secondary", use_container_width=True):
-        bar = st.progress(0.0, text="Updating the index…")
-        try:
-            report = service.update_index(
-                progress=lambda done, total: bar.progress(done / total if total else 1.0, text=f"{done}/{total} passages"),
-                wait=False,
-            )
-        except IndexBusy:
-            bar.empty()
-            st.info("Another index update is running. Questions are answered from the index as it stands; update again when it ends.")
-        except Exception as error:  # noqa: BLE001 - a full disk, a missing folder, a store that is down
-            bar.empty()
-            st.error(escape_markdown(
-                f"The index update failed: {error}. Nothing already indexed is lost; questions are answered "
-                "from the index as it stands. Fix the cause and update again: it resumes where it stopped."
-            ))
-            return
-        else:
-            bar.progress(1.0, text="Index up to date")
-            st.session_state["last_report"] = report
+        if run_update(service, "Updating the index…") is not None:
             st.rerun()
     if report := st.session_state.get("last_report"):
         st.success(
@@ -158,21 +201,41 @@ def index_panel(service: RagService) -> None:
 
 
 def upload_panel(service: RagService) -> None:
-    """Saving uploaded articles into the folder."""
+    """One step: each uploaded file is saved into the articles folder and indexed at once."""
     st.header("Add articles")
     uploads = st.file_uploader(
-        "Plain-text articles (.txt, .md)", type=["txt", "md"], accept_multiple_files=True
+        "Plain text, Markdown or web pages (" + ", ".join(ARTICLE_SUFFIXES) + ")",
+        type=[suffix.lstrip(".") for suffix in ARTICLE_SUFFIXES],
+        accept_multiple_files=True,
+        help="Each file is saved into the articles folder and indexed at once.",
     )
-    if uploads and st.button("Save to the articles folder", use_container_width=True):
-        for upload in uploads:
-            try:
-                path = save_article(
-                    service.articles_dir, upload.name, upload.getvalue(), service.settings.max_article_bytes
-                )
-                st.toast(escape_markdown(f"Saved {path.name}"))
-            except UploadError as error:
-                st.error(escape_markdown(str(error)))
-        st.rerun()
+    handled = st.session_state.setdefault("handled_uploads", set())
+    new = [upload for upload in uploads or [] if upload.file_id not in handled]
+    saved = []
+    for upload in new:
+        handled.add(upload.file_id)
+        try:
+            saved.append(save_article(
+                service.articles_dir, upload.name, upload.getvalue(), service.settings.max_article_bytes
+            ).name)
+        except UploadError as error:
+            st.error(escape_markdown(str(error)))
+    if not saved:
+        return
+    report = run_update(service, "Indexing " + ", ".join(saved) + "…")
+    if report is None:
+        return
+    in_index = service.index.keywords.sources()
+    ready = [name for name in saved if name in in_index]
+    reasons = {item.source: item.reason for item in report.skipped_files}
+    announcements = st.session_state.setdefault("announcements", [])
+    if ready:
+        announcements.append(f"{', '.join(ready)} {'is' if len(ready) == 1 else 'are'} in the index: ask about "
+                             f"{'it' if len(ready) == 1 else 'them'} now.")
+    for name in saved:
+        if name not in in_index:
+            announcements.append(f"{name} was saved but not indexed: {reasons.get(name, 'see the index panel')}.")
+    st.rerun()
 
 
 def articles_panel(service: RagService) -> None:
@@ -189,8 +252,9 @@ def articles_panel(service: RagService) -> None:
             )
             if not service.settings.read_only and st.button("Delete article", key=f"delete-{article['source']}"):
                 delete_article(service.articles_dir, article["source"])
-                st.toast(escape_markdown(f"Deleted {article['source']}; update the index to remove its passages."))
-                st.rerun()
+                if run_update(service, f"Removing {article['source']}…") is not None:
+                    st.toast(escape_markdown(f"Deleted {article['source']} and its passages."))
+                    st.rerun()
 
 
 def ask(service: RagService, question: str, generator: str, k: int, show_scores: bool) -> None:
@@ -248,6 +312,8 @@ def main() -> None:
     st.title("News Desk")
     st.caption("Ask about the articles in the folder. Every answer cites the sentences it rests on.")
     st.session_state.setdefault("turns", [])
+    for announcement in st.session_state.pop("announcements", []):
+        st.success(escape_markdown(announcement), icon="📰")
 
     for turn in st.session_state.turns:
         with st.chat_message("user"):
