@@ -26,6 +26,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from rag.conversation import standalone_question
+from rag.dates import dating_note
 from rag.evidence import EvidenceSentence, SentenceRanker
 from rag.generators import Generator, Selection
 from rag.question import Question, analyse
@@ -377,4 +378,6 @@ class Assistant:
             Citation.from_evidence(marker, sentence, passages[sentence.passage])
             for marker, sentence in enumerate(cited[:used], start=1)
         ]
-        return Answer(question, text, False, citations, {}, checks=checks, generated=selection.raw, passages=list(passages))
+        dated = dating_note([(citation.source, citation.published) for citation in citations])
+        return Answer(question, text, False, citations, {}, notes=[dated] if dated else [], checks=checks,
+                      generated=selection.raw, passages=list(passages))

@@ -13,6 +13,7 @@ from functools import lru_cache
 
 _DATELINE = re.compile(r"^(?:published|posted|updated|date|first published)\s*(?:on)?\s*:?\s*(?P<rest>.+)$", re.I)
 _HAS_DIGIT = re.compile(r"\d")
+_ABBREVIATED_MONTH = re.compile(r"\b(jan|feb|mar|apr|jun|jul|aug|sep|sept|oct|nov|dec)\.", re.I)  # dateparser misreads "Nov."
 _SETTINGS = {
     "STRICT_PARSING": True,
     "REQUIRE_PARTS": ["day", "month", "year"],
@@ -25,7 +26,7 @@ MAX_DATE_LINE_WORDS = 12
 @lru_cache(maxsize=4096)
 def parse_date(text: str) -> str | None:
     """The first full date written in `text`, as an ISO date; None when there is none."""
-    text = " ".join(str(text).split())
+    text = _ABBREVIATED_MONTH.sub(r"\1", " ".join(str(text).split()))
     if not text or not _HAS_DIGIT.search(text):
         return None
     from dateparser.search import search_dates
@@ -61,3 +62,24 @@ def dateline_date(lines: list[str]) -> str | None:
         if len(line.split()) <= MAX_DATE_LINE_WORDS and (found := parse_date(line)):
             return found
     return None
+
+
+def spoken(iso: str) -> str:
+    """An ISO date as readers write it: 2025-02-23 -> 23 February 2025."""
+    day = date.fromisoformat(iso)
+    return f"{day.day} {day:%B %Y}"
+
+
+def dating_note(cited: list[tuple[str, str | None]]) -> str | None:
+    """What the reply should say about when its sources were published, given (source, date)
+    pairs of the cited articles: "as of" one date, or which of several is the newest."""
+    dated = {source: published for source, published in cited if published}
+    if not dated:
+        return None
+    dates = sorted(set(dated.values()))
+    if len(dates) == 1:
+        return f"As of {spoken(dates[0])}, the date of the cited article{'s' if len(dated) > 1 else ''}."
+    newest = sorted(source for source, published in dated.items() if published == dates[-1])
+    listed = "; ".join(f"{source}, {spoken(published)}" for source, published in sorted(dated.items(), key=lambda item: item[1]))
+    return (f"The cited articles were published on different dates ({listed}); where they differ, "
+            f"{' and '.join(newest)} is the newer report.")
