@@ -34,7 +34,7 @@ from rag.locks import write_lock
 from rag.settings import Settings
 
 ProgressCallback = Callable[[int, int], None]
-PASSAGE_RULES_VERSION = 4  # raise when cleaning or splitting rules change: forces a full pass
+PASSAGE_RULES_VERSION = 5  # raise when cleaning or splitting rules change: forces a full pass
 INDEX_BATCH = 256  # passages embedded and written per step of the indexing API
 
 STOP_WORDS = frozenset(
@@ -553,6 +553,7 @@ class ArticleIndex:
             reread: set[str] | None = None
             removed: list[str] = []
             known_hashes: dict[str, str] = {}
+            known_signatures: dict[str, list[int]] = {}
         else:
             previously_skipped = {name for name, entry in indexed.items() if not entry.get("sha256")}
             reread = {
@@ -561,12 +562,13 @@ class ArticleIndex:
                 if indexed.get(name, {}).get("stat") != stat or name in previously_skipped
             }
             removed = sorted(set(indexed) - set(signature))
-            known_hashes = {
-                entry["sha256"]: name
-                for name, entry in indexed.items()
+            kept = {
+                name: entry for name, entry in indexed.items()
                 if entry.get("sha256") and name in signature and name not in reread
             }
-        loaded = load_articles(folder, settings.max_article_bytes, reread, known_hashes)
+            known_hashes = {entry["sha256"]: name for name, entry in kept.items()}
+            known_signatures = {name: entry["minhash"] for name, entry in kept.items() if entry.get("minhash")}
+        loaded = load_articles(folder, settings.max_article_bytes, reread, known_hashes, known_signatures)
         count_tokens = getattr(self.embedder, "count_tokens", None)
         documents = [
             passage_document(passage, settings.title_in_passage)
@@ -616,7 +618,7 @@ class ArticleIndex:
         files = {}
         for name, stat in signature.items():
             if reread is None or name in reread:
-                files[name] = {"stat": stat, "sha256": hashes.get(name)}
+                files[name] = {"stat": stat, "sha256": hashes.get(name), "minhash": loaded.signatures.get(name)}
             else:
                 files[name] = indexed[name]
         self._write_manifest(

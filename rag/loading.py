@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from rag.dates import dateline_date, parse_date
+from rag.duplicates import NearDuplicates, signature
 from rag.formats import HTML_SUFFIXES, MARKDOWN_SUFFIXES, Extracted, extract_html, extract_markdown
 
 ARTICLE_SUFFIXES = (".txt",) + MARKDOWN_SUFFIXES + HTML_SUFFIXES
@@ -89,12 +90,14 @@ class Article:
 class SkippedFile:
     source: str
     reason: str
+    copy_of: str | None = None  # the indexed article this file repeats, for a duplicate
 
 
 @dataclass
 class LoadResult:
     articles: list[Article] = field(default_factory=list)
     skipped: list[SkippedFile] = field(default_factory=list)
+    signatures: dict[str, list[int]] = field(default_factory=dict)  # MinHash of each loaded article
 
 
 _BOMS = ((codecs.BOM_UTF32_LE, "utf-32"), (codecs.BOM_UTF32_BE, "utf-32"), (codecs.BOM_UTF8, "utf-8-sig"),
@@ -309,14 +312,19 @@ def load_articles(
     max_bytes: int,
     names: set[str] | None = None,
     known_hashes: dict[str, str] | None = None,
+    known_signatures: dict[str, list[int]] | None = None,
 ) -> LoadResult:
     """Load the articles in `folder` (only `names` when given); unusable files are listed with why.
 
-    `known_hashes` maps the content hash of articles already indexed to their file names, so a
-    new file with the same bytes as one of them is skipped as a duplicate.
+    `known_hashes` maps the content hash of articles already indexed to their file names, and
+    `known_signatures` their names to their MinHash signatures, so a new file with the same
+    bytes as one of them, or the same story with a few lines changed, is skipped as a copy.
     """
     result = LoadResult()
     by_hash: dict[str, str] = dict(known_hashes or {})
+    near = NearDuplicates()
+    for name, values in (known_signatures or {}).items():
+        near.add(name, values)
     for path in article_paths(folder):
         if names is not None and path.name not in names:
             continue
@@ -333,10 +341,16 @@ def load_articles(
             result.skipped.append(SkippedFile(path.name, f"unreadable ({error.strerror})"))
             continue
         if article.content_hash in by_hash:
-            result.skipped.append(
-                SkippedFile(path.name, f"duplicate of {by_hash[article.content_hash]}")
-            )
+            original = by_hash[article.content_hash]
+            result.skipped.append(SkippedFile(path.name, f"duplicate of {original}", original))
             continue
         by_hash[article.content_hash] = path.name
+        values = signature(article.clean_text)
+        if (original := near.find(values)) is not None:
+            near.add(path.name, values, copy_of=original)
+            result.skipped.append(SkippedFile(path.name, f"near-duplicate of {original} (the same story)", original))
+            continue
+        near.add(path.name, values)
+        result.signatures[path.name] = values
         result.articles.append(article)
     return result

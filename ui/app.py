@@ -241,6 +241,10 @@ def upload_panel(service: RagService) -> None:
 def articles_panel(service: RagService) -> None:
     """The indexed articles, each with a delete button."""
     st.header("Articles")
+    copies: dict[str, list[str]] = {}
+    for skipped in service.index.skipped_files():
+        if skipped.copy_of:
+            copies.setdefault(skipped.copy_of, []).append(skipped.source)
     for article in service.index.articles():
         with st.expander(escape_markdown(article["title"])):
             st.caption(
@@ -250,6 +254,8 @@ def articles_panel(service: RagService) -> None:
                     )
                 )
             )
+            if also := copies.get(article["source"]):
+                st.caption(escape_markdown("Also saved as " + ", ".join(also) + " (the same story, indexed once)"))
             if not service.settings.read_only and st.button("Delete article", key=f"delete-{article['source']}"):
                 delete_article(service.articles_dir, article["source"])
                 if run_update(service, f"Removing {article['source']}…") is not None:
