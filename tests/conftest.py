@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import random
 import re
 import shutil
 import socket
@@ -48,6 +49,26 @@ def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         return probe.getsockname()[1]
+
+
+_WORDS = ("council farmers harbour museum river bridge school hospital orchestra football railway market "
+          "festival library factory vineyard island mountain forest airport").split()
+_VERBS = "opened closed repaired expanded sold moved renamed celebrated protested funded".split()
+
+
+def synthetic_articles(count: int, sentences: int = 8, seed: int = 7) -> dict[str, str]:
+    """`count` different local reports (name -> text) of random sentences: no two are copies."""
+    chooser = random.Random(seed)
+    articles = {}
+    for number in range(count):
+        body = [
+            f"The {chooser.choice(_WORDS)} in {chooser.choice(_WORDS).title()}ville {chooser.choice(_VERBS)} "
+            f"{chooser.randint(2, 900)} {chooser.choice(_WORDS)}s after {chooser.choice(_WORDS)} officials "
+            f"{chooser.choice(_VERBS)} the {chooser.choice(_WORDS)} plan."
+            for _ in range(sentences)
+        ]
+        articles[f"other-{number:02d}.txt"] = f"Local report {number}\n\n" + " ".join(body) + "\n"
+    return articles
 
 
 def make_service(articles: Path, index: Path, embedder, **settings) -> RagService:

@@ -1,10 +1,9 @@
 """Syndicated copies: the same story under several names is indexed once, in a real index."""
 
-import random
 from pathlib import Path
 
 from rag.duplicates import NearDuplicates, signature
-from tests.conftest import SEEDS, make_service
+from tests.conftest import SEEDS, make_service, synthetic_articles
 
 STORY = """Regional airline orders twelve electric aircraft
 
@@ -24,31 +23,12 @@ COPIES = {
     + STORY.replace("on Wednesday", "on Wednesday morning") + "\n*This story was first published by a wire service.*\n",
 }
 
-WORDS = ("council farmers harbour museum river bridge school hospital orchestra football railway market "
-         "festival library factory vineyard island mountain forest airport").split()
-VERBS = "opened closed repaired expanded sold moved renamed celebrated protested funded".split()
-
-
-def other_articles(count: int) -> dict[str, str]:
-    chooser = random.Random(7)
-    articles = {}
-    for number in range(count):
-        sentences = [
-            f"The {chooser.choice(WORDS)} in {chooser.choice(WORDS).title()}ville {chooser.choice(VERBS)} "
-            f"{chooser.randint(2, 900)} {chooser.choice(WORDS)}s after {chooser.choice(WORDS)} officials "
-            f"{chooser.choice(VERBS)} the {chooser.choice(WORDS)} plan."
-            for _ in range(8)
-        ]
-        articles[f"other-{number:02d}.txt"] = f"Local report {number}\n\n" + " ".join(sentences) + "\n"
-    return articles
-
-
 def test_copies_are_found_and_different_stories_are_not():
     seen = NearDuplicates()
     seen.add("nordvik.txt", signature(STORY))
     for name, text in COPIES.items():
         assert seen.find(signature(text)) == "nordvik.txt", name
-    for name, text in other_articles(20).items():
+    for name, text in synthetic_articles(20).items():
         assert seen.find(signature(text)) is None, name
     for seed in SEEDS.glob("*.txt"):
         assert seen.find(signature(seed.read_text("utf-8"))) is None
@@ -57,7 +37,7 @@ def test_copies_are_found_and_different_stories_are_not():
 def test_three_copies_among_twenty_others_are_indexed_and_retrieved_once(tmp_path: Path, embedder):
     articles = tmp_path / "articles"
     articles.mkdir()
-    for name, text in {**COPIES, **other_articles(20)}.items():
+    for name, text in {**COPIES, **synthetic_articles(20)}.items():
         (articles / name).write_text(text, "utf-8")
     service = make_service(articles, tmp_path / "index", embedder)
     report = service.update_index()

@@ -16,7 +16,7 @@ import pytest
 
 from rag.index import ArticleIndex
 from rag.settings import load_settings
-from tests.conftest import SEEDS, SHARED
+from tests.conftest import SEEDS, SHARED, synthetic_articles
 
 RAG = str(Path(sys.executable).parent / "rag")
 SCIFACT = SHARED / "bench" / "scifact" / "corpus.jsonl"
@@ -115,12 +115,8 @@ def growing_folder(tmp_path) -> tuple[Path, Path]:
     shutil.copytree(SEEDS, articles)
     index = tmp_path / "index"
     assert rag("index", index=index, articles=articles).returncode == 0
-    for edition in range(1, 7):
-        for seed in sorted(SEEDS.glob("*.txt")):
-            text = seed.read_text("utf-8")
-            (articles / f"{seed.stem}-edition-{edition}.txt").write_text(
-                f"Edition {edition} of {seed.stem}\n\n{text}", "utf-8"
-            )
+    for name, text in synthetic_articles(40, sentences=120).items():  # different stories, not copies
+        (articles / name).write_text(text, "utf-8")
     return articles, index
 
 
