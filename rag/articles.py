@@ -8,7 +8,7 @@ import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
 
-from rag.loading import ARTICLE_SUFFIXES, ArticleError, parse_article
+from rag.loading import ARTICLE_SUFFIXES, ArticleError, article_text, parse_article
 
 _UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
 _MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~:$])")
@@ -79,7 +79,7 @@ def passage_in_context(folder: Path, source: str, start: int, end: int, window: 
     if path.parent != folder.resolve() or not path.exists():
         return None
     try:
-        text = parse_article(source, path.read_bytes()).text
+        text = article_text(source, path.read_bytes())
     except (OSError, ArticleError):
         return None
     if end > len(text):

@@ -78,9 +78,7 @@ def _inline_text(token) -> str:
             parts.append(child.content)
         elif child.type in ("softbreak", "hardbreak"):
             parts.append(" ")
-        elif child.type == "image":
-            continue  # alt text is not article text
-    return "".join(parts)
+    return "".join(parts)  # an image's alt text sits inside the image token: never article text
 
 
 def extract_markdown(source: str) -> Extracted:

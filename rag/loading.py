@@ -269,19 +269,32 @@ def _plain_text(text: str, fallback_title: str) -> Extracted:
     """A plain-text article: the lines that are story, not page furniture, and its metadata."""
     blocks, kept, removed = clean_article(text)
     title = _title(kept, removed, fallback_title)
-    return Extracted(text, tuple(blocks), title, dateline_date(kept), _author(kept, title) if kept else None)
+    return Extracted(text, tuple(blocks), title, dateline_date(kept), _author(kept, title))
+
+
+def _extracted(suffix: str, text: str) -> Extracted | None:
+    """A web page's or Markdown file's extracted text and metadata; None for plain text."""
+    if suffix in HTML_SUFFIXES:
+        return extract_html(text)
+    if suffix in MARKDOWN_SUFFIXES:
+        return extract_markdown(text)
+    return None
+
+
+def article_text(source: str, data: bytes) -> str:
+    """The text an article's citations point into: the decoded file, or for a web page or
+    Markdown file its extracted text. No cleaning or metadata: cheap enough for every source
+    the page shows."""
+    text, _ = decode_article(data)
+    extracted = _extracted(Path(source).suffix.lower(), text)
+    return text if extracted is None else extracted.text
 
 
 def parse_article(source: str, data: bytes) -> Article:
     """An article from a file's bytes: plain text, Markdown or a web page, by its suffix."""
     text, encoding = decode_article(data)
     suffix = Path(source).suffix.lower()
-    if suffix in HTML_SUFFIXES:
-        extracted = extract_html(text)
-    elif suffix in MARKDOWN_SUFFIXES:
-        extracted = extract_markdown(text)
-    else:
-        extracted = _plain_text(text, Path(source).stem)
+    extracted = _extracted(suffix, text) or _plain_text(text, Path(source).stem)
     body = [extracted.text[start:end] for start, end in extracted.blocks]
     if sum(len(block.split()) for block in body) < MIN_ARTICLE_WORDS:
         raise ArticleError("no article text found" if suffix in HTML_SUFFIXES else "no article text after cleaning")
