@@ -1,12 +1,13 @@
-"""Ingestion throughput: `rag index` against raw `SentenceTransformer.encode` on the same passages.
+"""Ingestion throughput of each embedder backend, against raw `SentenceTransformer.encode`.
 
-    .venv/bin/python bench/ingest.py [--articles N]
+    .venv/bin/python bench/ingest.py [--articles N] [--embedders torch onnx onnx-int8]
 
-Indexes the first N SciFact abstracts (../shared/bench/scifact; the seed articles when it is
-absent) into a fresh temporary index in this process with the model already loaded, then encodes
-exactly the stored passage texts with the same model and batch size, and prints both rates and
-their ratio. Everything `rag index` adds to encoding (reading, cleaning, splitting, hashing, the
-record manager, Chroma and the BM25 table) is in the gap between the two.
+For each backend, indexes the first N SciFact abstracts (../shared/bench/scifact; the seed
+articles when it is absent) into a fresh temporary index in this process with the model already
+loaded, then encodes exactly the stored passage texts with that backend alone. Last, raw torch
+`SentenceTransformer.encode` encodes the same passages, and every rate is printed as a multiple
+of it, all in one run. Everything `rag index` adds to encoding (reading, cleaning, splitting,
+hashing, the record manager, Chroma and the BM25 table) is the gap between a backend's two rows.
 """
 
 from __future__ import annotations
@@ -41,33 +42,43 @@ def write_corpus(folder: Path, count: int) -> str:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--articles", type=int, default=1000)
+    parser.add_argument("--embedders", nargs="+", default=["torch", "onnx", "onnx-int8"])
     args = parser.parse_args()
 
+    from rag.embedding import SentenceTransformerEmbeddings
     from rag.service import RagService
     from rag.settings import load_settings
 
     with tempfile.TemporaryDirectory() as scratch:
         folder = Path(scratch) / "articles"
         described = write_corpus(folder, args.articles)
-        service = RagService(load_settings(articles_dir=folder, index_dir=Path(scratch) / "index"))
-        service.embedder.warm_up()
-        service.embedder.embed_documents(["warm up the kernels"] * 8)
+        rows = []
+        texts: list[str] = []
+        for embedder in args.embedders:
+            settings = load_settings(articles_dir=folder, index_dir=Path(scratch) / f"index-{embedder}", embedder=embedder)
+            service = RagService(settings)
+            service.embedder.warm_up()
+            service.embedder.embed_documents(["warm up the kernels"] * 8)
+            started = time.perf_counter()
+            report = service.update_index()
+            rows.append((f"rag index, {service.embedder.name}", report.total, time.perf_counter() - started))
+            texts = texts or [doc.page_content for doc in service.index.keywords.get(service.index.keywords.ids()).values()]
+            started = time.perf_counter()
+            service.embedder.embed_documents(texts)
+            rows.append(("  its encoder alone", len(texts), time.perf_counter() - started))
 
+        torch = SentenceTransformerEmbeddings()
+        torch.warm_up()
+        torch.model.encode(["warm up the kernels"] * 8)
         started = time.perf_counter()
-        report = service.update_index()
-        indexed = time.perf_counter() - started
-        texts = [doc.page_content for doc in service.index.keywords.get(service.index.keywords.ids()).values()]
+        torch.model.encode(texts, batch_size=torch.batch_size, normalize_embeddings=True)
+        raw = len(texts) / (time.perf_counter() - started)
 
-        started = time.perf_counter()
-        service.embedder.model.encode(texts, batch_size=service.embedder.batch_size, normalize_embeddings=True)
-        encoded = time.perf_counter() - started
-
-    index_rate = report.total / indexed
-    raw_rate = len(texts) / encoded
-    print(f"corpus: {described}, {report.total} passages")
-    print(f"rag index (model loaded):    {indexed:7.1f} s  {index_rate:6.1f} passages/s")
-    print(f"SentenceTransformer.encode:  {encoded:7.1f} s  {raw_rate:6.1f} passages/s")
-    print(f"ratio: {index_rate / raw_rate:.2f}")
+    print(f"corpus: {described}, {len(texts)} passages")
+    print(f"{'':40} {'seconds':>8} {'passages/s':>11} {'x raw torch':>12}")
+    print(f"{'SentenceTransformer.encode (raw torch)':40} {len(texts) / raw:8.1f} {raw:11.1f} {1.0:12.2f}")
+    for label, count, seconds in rows:
+        print(f"{label:40} {seconds:8.1f} {count / seconds:11.1f} {count / seconds / raw:12.2f}")
 
 
 if __name__ == "__main__":

@@ -1,6 +1,6 @@
 """Retrieval quality on BEIR SciFact (test split), measured with the product's own index.
 
-    .venv/bin/python bench/scifact.py [--work DIR] [--levers]
+    .venv/bin/python bench/scifact.py [--work DIR] [--levers] [--embedder torch|onnx|onnx-int8]
 
 Writes each of the 5,183 abstracts as one article (title, blank line, text) into
 `<work>/articles`, builds the index with `rag index` (a separate process, as a user would),
@@ -134,6 +134,7 @@ def main() -> None:
     parser.add_argument("--levers", action="store_true", help="also score the retrieval alternatives tried")
     parser.add_argument("--chunk-size", type=int, help="build a separate index with this passage size")
     parser.add_argument("--no-title", action="store_true", help="build a separate index without titles in passages")
+    parser.add_argument("--embedder", choices=["torch", "onnx", "onnx-int8"], help="build a separate index with this embedder")
     parser.add_argument("--mpnet", type=Path, metavar="DIR", help="also re-score with all-mpnet-base-v2 from DIR")
     args = parser.parse_args()
     if not DATA.exists():
@@ -153,6 +154,8 @@ def main() -> None:
         overrides["chunk_size"] = args.chunk_size
     if args.no_title:
         overrides["title_in_passage"] = False
+    if args.embedder:
+        overrides["embedder"] = args.embedder
     tag = "-".join(f"{key}={value}" for key, value in overrides.items())
     index_dir = args.work / (f"index-{tag}" if tag else "index")
     env = {f"RAG_{key.upper()}": str(value) for key, value in overrides.items()}

@@ -16,20 +16,25 @@ Raw replies are kept in `bench/results/squad2/answers-<generator>.jsonl`.
 `--half even` / `--half odd` takes every other question (by position), so a setting chosen on
 one half can be reported on the other.
 
-Choosing thresholds (`--sweep`): run once with the threshold switched off, so every candidate
-sentence's coverage and judge score is recorded in the kept replies,
+Fitting the answer model (`--fit`, `rag.calibration`): run once with the checks switched off,
+so every candidate sentence's signals (judge score, coverage, rank, ...) are recorded in the kept
+replies,
 
-    RAG_MIN_COVERAGE_UNJUDGED=0 .venv/bin/python bench/squad2.py --generators extractive
-    RAG_MIN_COVERAGE=0 RAG_JUDGE_THRESHOLD=1 .venv/bin/python bench/squad2.py --generators llamacpp
+    RAG_MIN_COVERAGE_UNJUDGED=0 RAG_ANSWER_THRESHOLD_UNJUDGED=0 .venv/bin/python bench/squad2.py --generators extractive
+    RAG_MIN_COVERAGE=0 RAG_ANSWER_THRESHOLD=1 .venv/bin/python bench/squad2.py --generators llamacpp
 
-then `--sweep` replays the recorded replies through the library's own decision rule
-(`rag.answer.first_answering`, `rag.answer.reply_text`) for each threshold, picks the one that
-maximises the smaller of the two rates on the even half, and reports it on the odd half.
+then `--fit` fits a logistic model on the even half's candidates (label: the sentence is of the
+question's own paragraph and holds a gold answer), replays the recorded replies through the
+library's own decision rule (`rag.answer.first_answering`, `rag.answer.reply_text`) for each
+threshold, picks the one that maximises the smaller of the two rates on the even half, and
+reports it on the odd half, beside the single signal it replaces chosen the same way.
+A paragraph that `rag index` keeps once as a near copy of another counts the other as its own.
 """
 
 from __future__ import annotations
 
 import argparse
+import functools
 import hashlib
 import json
 import subprocess
@@ -51,8 +56,8 @@ def article_name(context: str) -> str:
     return "p_" + hashlib.sha1(context.encode("utf-8")).hexdigest()[:12] + ".txt"
 
 
-def load(limit: int | None, half: str | None) -> tuple[list[dict], dict]:
-    queries = json.loads((DATA / "queries.json").read_text("utf-8"))["queries"]
+def load(limit: int | None, half: str | None, start: int = 0) -> tuple[list[dict], dict]:
+    queries = json.loads((DATA / "queries.json").read_text("utf-8"))["queries"][start:]
     truth = json.loads((DATA / "ground_truth.json").read_text("utf-8"))
     if half:
         queries = queries[0 if half == "even" else 1 :: 2]
@@ -78,10 +83,23 @@ def is_right(item: dict, truth: dict, reply: dict) -> bool:
     if reply.get("abstained") or "answer" not in reply:
         return False
     text = normalise(reply["answer"])
-    own = article_name(item["context"])
+    own = own_sources(item)
     return any(normalise(a) in text for a in gold["answers"] if a.strip()) and any(
-        c["source"] == own for c in reply.get("citations", [])
+        c["source"] in own for c in reply.get("citations", [])
     )
+
+
+@functools.cache
+def copies() -> dict[str, str]:
+    """Paragraphs indexed once as the same story as another (`rag index` names them): copy -> kept."""
+    path = WORK / "copies.json"
+    return json.loads(path.read_text("utf-8")) if path.exists() else {}
+
+
+def own_sources(item: dict) -> set[str]:
+    """The question's paragraph, and the paragraph indexed in its place if it is a near copy."""
+    own = article_name(item["context"])
+    return {own} | ({copies()[own]} if own in copies() else set())
 
 
 def ask_all(generator: str, queries: list[dict], articles: Path, index: Path) -> tuple[list[dict], float]:
@@ -121,26 +139,36 @@ def report(generator: str, queries: list[dict], truth: dict, replies: list[dict]
               f"p95 {totals[min(len(totals) - 1, int(0.95 * len(totals)))]:.2f} s")
 
 
-def replay(reply: dict, question: str, coverage: float, threshold: float) -> dict:
-    """The reply the assistant would have given with these thresholds (see `--sweep`)."""
+def replay(reply: dict, question: str, model, threshold: float) -> dict:
+    """The reply the assistant would have given with this answer model and threshold (`--fit`)."""
     from rag.answer import ABSTENTION, first_answering, reply_text
+    from rag.calibration import Signals
     from rag.question import analyse
 
     checks = reply.get("checks") or {}
-    candidates = [c for c in checks.get("candidates", []) if c["coverage"] >= coverage]
+    candidates = checks.get("candidates", [])
     if not candidates:
         return {"abstained": True, "answer": ABSTENTION, "citations": []}
     by_number = {c["number"]: c for c in candidates}
     chosen = [n for n in checks.get("chosen", []) if n in by_number]
-    # without a judge every candidate stands; with one, only the sentences it scored can pass
-    has_judge = any(c["judge"] is not None for c in checks.get("candidates", []))
-    judged = {c["number"]: c["judge"] for c in candidates if not has_judge or c["judge"] is not None}
-    accepted = first_answering([c["number"] for c in candidates], chosen, judged, threshold)
+    # as live: a judged run scores candidates in order and stops at one never judged
+    judged = any(c["judge"] is not None for c in candidates)
+    probabilities = {
+        c["number"]: model.probability(Signals.from_record(with_choice(c, checks)))
+        for c in candidates
+        if not judged or c["judge"] is not None
+    }
+    accepted = first_answering([c["number"] for c in candidates], chosen, probabilities, threshold)
     if not accepted:
         return {"abstained": True, "answer": ABSTENTION, "citations": []}
     cited = [by_number[n] for n in accepted]
     text, used, _ = reply_text(analyse(question), checks.get("candidate_answer", ""), [c["text"] for c in cited])
     return {"abstained": False, "answer": text, "citations": [{"source": c["source"]} for c in cited[:used]]}
+
+
+def with_choice(candidate: dict, checks: dict) -> dict:
+    """A recorded candidate with `chosen` set (runs recorded before it was kept per candidate)."""
+    return {"chosen": candidate["number"] in checks.get("selected", []), **candidate}
 
 
 def rates(queries: list[dict], truth: dict, replies: list[dict]) -> tuple[float, float]:
@@ -152,50 +180,111 @@ def rates(queries: list[dict], truth: dict, replies: list[dict]) -> tuple[float,
     return has, none
 
 
-def sweep(generator: str, queries: list[dict], truth: dict, replies: list[dict]) -> None:
-    """Choose the threshold on the even half, report it on the odd half."""
-    if generator == "extractive":
-        grid = [(c / 20, 0.0) for c in range(0, 21)]
-        name = "min_coverage"
-    else:
-        grid = [(c, t / 20) for c in (0.0, 0.3, 0.5, 0.6, 0.7) for t in range(0, 21)]
-        name = "min_coverage, judge_threshold"
+def answers_in(item: dict, truth: dict, candidate: dict) -> bool:
+    """The training label: this candidate sentence, of the question's own paragraph, holds a gold answer."""
+    gold = truth[item["id"]]
+    if gold["is_impossible"] or candidate["source"] not in own_sources(item):
+        return False
+    text = normalise(candidate["text"])
+    return any(normalise(a) in text for a in gold["answers"] if a.strip())
+
+
+def fit_model(queries: list[dict], truth: dict, replies: list[dict], inputs: tuple[str, ...]):
+    """A logistic model over the recorded candidates' signals named in `inputs` (scikit-learn)."""
+    from sklearn.linear_model import LogisticRegression
+
+    from rag.calibration import FEATURES, AnswerModel, Signals
+
+    judged = "judge" in inputs
+    rows, labels = [], []
+    for item, reply in zip(queries, replies, strict=True):
+        checks = reply.get("checks") or {}
+        for candidate in checks.get("candidates", []):
+            if judged and candidate["judge"] is None:
+                continue  # never judged (the run stopped at an earlier one): nothing to learn from
+            rows.append(Signals.from_record(with_choice(candidate, checks)).vector())
+            labels.append(answers_in(item, truth, candidate))
+    used = [FEATURES.index(name) for name in inputs]
+    fitted = LogisticRegression(C=1.0, max_iter=1000).fit([[row[i] for i in used] for row in rows], labels)
+    weights = [0.0] * len(FEATURES)
+    for i, weight in zip(used, fitted.coef_[0], strict=True):
+        weights[i] = round(float(weight), 4)
+    return AnswerModel(bias=round(float(fitted.intercept_[0]), 4), weights=tuple(weights)), len(rows), sum(labels)
+
+
+def choose_threshold(queries: list[dict], truth: dict, replies: list[dict], model) -> tuple[float, dict]:
+    """The threshold maximising the smaller rate on the even half, and both halves' rates with it."""
     halves = {"even": (queries[0::2], replies[0::2]), "odd": (queries[1::2], replies[1::2])}
     table = []
-    for coverage, threshold in grid:
+    for step in range(1, 40):
+        threshold = step / 40
         row = {}
         for half, (qs, rs) in halves.items():
-            replayed = [replay(r, " ".join(q["question"].split()), coverage, threshold) for q, r in zip(qs, rs, strict=True)]
+            replayed = [replay(r, " ".join(q["question"].split()), model, threshold) for q, r in zip(qs, rs, strict=True)]
             row[half] = rates(qs, truth, replayed)
-        table.append(((coverage, threshold), row))
-        value = f"{coverage:.2f}" if generator == "extractive" else f"{coverage:.2f}, {threshold:.2f}"
-        print(f"  {name} {value}: even has {row['even'][0]:.3f} no {row['even'][1]:.3f} | "
-              f"odd has {row['odd'][0]:.3f} no {row['odd'][1]:.3f}")
-    best = max(table, key=lambda item: min(item[1]["even"]))
-    value = f"{best[0][0]:.2f}" if generator == "extractive" else f"{best[0][0]:.2f}, {best[0][1]:.2f}"
-    print(f"{generator}: chosen on the even half {name} = {value}; held-out odd half: "
-          f"has-answer {best[1]['odd'][0]:.3f}, no-answer {best[1]['odd'][1]:.3f}")
+        table.append((threshold, row))
+    return max(table, key=lambda item: (min(item[1]["even"]), sum(item[1]["even"])))
+
+
+def fit(generator: str, queries: list[dict], truth: dict, replies: list[dict]) -> None:
+    """For the single signal the answer model replaces (the judge; coverage without one) and for
+    two sets of inputs: fit on one half, choose the threshold there, report the other half; then
+    the same the other way round, and the mean of the two held-out halves."""
+    from rag.calibration import FEATURES, AnswerModel
+
+    judged = generator != "extractive"
+    single = [0.0] * len(FEATURES)
+    single[FEATURES.index("judge" if judged else "coverage")] = 1.0
+    every = tuple(name for name in FEATURES if judged or name != "judge")
+    # SQuAD's questions were written while reading the answer's sentence, so they share its words
+    # far more than a reader's question shares a news sentence's (where the story's names are often
+    # in the headline or an earlier sentence); hence a set without the sentence's own word match.
+    sets = {
+        "judge alone" if judged else "coverage alone": None,
+        "all signals": every,
+        "without sentence wording": tuple(name for name in every if name not in ("sentence_coverage", "score")),
+    }
+    swapped = (queries[1:] + queries[:1], replies[1:] + replies[:1])
+    print(f"{generator}: {len(queries)} questions")
+    for name, inputs in sets.items():
+        held_out = []
+        for direction, (qs, rs) in (("even -> odd", (queries, replies)), ("odd -> even", swapped)):
+            if inputs is None:
+                model = AnswerModel(bias=0.0, weights=tuple(single))
+            else:
+                model, rows, positives = fit_model(qs[0::2], truth, rs[0::2], inputs)
+            threshold, row = choose_threshold(qs, truth, rs, model)
+            held_out.append(row["odd"])
+            print(f"  {name:>24}, {direction}: threshold {threshold:.3f}; fitted half has-answer {row['even'][0]:.3f} "
+                  f"no-answer {row['even'][1]:.3f} | held out: has-answer {row['odd'][0]:.3f} "
+                  f"no-answer {row['odd'][1]:.3f}")
+            if inputs is not None and direction == "even -> odd":
+                print(f"  {'':>24}  AnswerModel(bias={model.bias}, weights={model.weights})  "
+                      f"# {', '.join(FEATURES)}; {rows} sentences, {positives} hold the answer")
+        has, none = (sum(rates[i] for rates in held_out) / 2 for i in (0, 1))
+        print(f"  {name:>24}, mean held out: has-answer {has:.3f} no-answer {none:.3f}")
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--generators", nargs="+", default=["extractive", "llamacpp"])
     parser.add_argument("--limit", type=int, help="ask only the first N questions")
+    parser.add_argument("--start", type=int, default=0, help="skip the first N questions")
     parser.add_argument("--half", choices=["even", "odd"], help="every other question")
     parser.add_argument("--rescore", action="store_true", help="score the kept replies again, asking nothing")
-    parser.add_argument("--sweep", action="store_true", help="choose thresholds on the kept replies (see above)")
+    parser.add_argument("--fit", action="store_true", help="fit the answer model on the kept replies (see above)")
     args = parser.parse_args()
     if not (DATA / "queries.json").exists():
         sys.exit(f"{DATA} is absent: nothing to measure")
 
-    queries, truth = load(args.limit, args.half)
+    queries, truth = load(args.limit, args.half, args.start)
     articles, index = WORK / "articles", WORK / "index"
-    if args.sweep:
+    if args.fit:
         for generator in args.generators:
             kept = [json.loads(line) for line in (WORK / f"answers-{generator}.jsonl").read_text("utf-8").splitlines()]
             by_question = {line["question"]: line for line in kept}
             replies = [by_question[" ".join(q["question"].split())] for q in queries]
-            sweep(generator, queries, truth, replies)
+            fit(generator, queries, truth, replies)
         return
     if not args.rescore:
         write_articles(queries, articles)
@@ -206,6 +295,10 @@ def main() -> None:
         if built.returncode != 0:
             sys.exit(f"rag index failed: {built.stderr.strip()}")
         print(f"index: {built.stdout.strip()}")
+        skipped = json.loads(built.stdout)["skipped_files"]
+        kept = {s["source"]: s["copy_of"] for s in skipped if s.get("copy_of")}
+        (WORK / "copies.json").write_text(json.dumps(kept, indent=1), "utf-8")
+        copies.cache_clear()
     print(f"{len(queries)} questions, {sum(not truth[q['id']]['is_impossible'] for q in queries)} answerable")
     for generator in args.generators:
         kept = WORK / f"answers-{generator}.jsonl"

@@ -22,9 +22,10 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from rag.calibration import WITH_JUDGE, WITHOUT_JUDGE, Signals
 from rag.conversation import standalone_question
 from rag.dates import dating_note
 from rag.evidence import EvidenceSentence, SentenceRanker
@@ -142,21 +143,23 @@ class Verdict:
     checked: dict[int, EvidenceCheck] = field(default_factory=dict)
     candidates: list[int] = field(default_factory=list)  # sentences meeting the constraints, in order
     chosen: list[int] = field(default_factory=list)  # the generator's choices among them
-    judged: dict[int, float] = field(default_factory=dict)  # P(answers) of each sentence judged
+    judged: dict[int, float] = field(default_factory=dict)  # the judge's P(yes) of each sentence judged
+    signals: dict[int, Signals] = field(default_factory=dict)  # what was known of each sentence scored
+    probabilities: dict[int, float] = field(default_factory=dict)  # P(answers), all signals combined
 
 
 def first_answering(
-    candidates: Sequence[int], chosen: Sequence[int], judged: dict[int, float | None], threshold: float
+    candidates: Sequence[int], chosen: Sequence[int], scored: dict[int, float], threshold: float
 ) -> list[int]:
-    """The first candidate the judge passes (or the first, with no judge), followed by the
-    generator's other choices that the judge passed too; [] when none passes. `judged` holds
-    the scores given so far (None where there is no judge); an unjudged sentence is never cited."""
+    """The first candidate whose P(answers) reaches `threshold`, followed by the generator's other
+    choices that reach it too; [] when none does. `scored` holds the probabilities worked out so
+    far, in candidate order; a sentence not scored is never cited."""
 
     def passed(number: int) -> bool:
-        return number in judged and (judged[number] is None or judged[number] >= threshold)
+        return number in scored and scored[number] >= threshold
 
     for number in candidates:
-        if number not in judged:
+        if number not in scored:
             break
         if passed(number):
             return [number] + [n for n in chosen if n != number and passed(n)]
@@ -180,6 +183,32 @@ def reply_text(asked: Question, answer: str, cited: Sequence[str]) -> tuple[str,
         markers = "".join(f"[{marker}]" for marker in range(1, len(quoted) + 1))
         return f"{words} {markers}.\n\n{quotes}", len(quoted), "generated"
     return quotes, len(quoted), "quoted" if claim is None else f"quoted ({claim.reason})"
+
+
+def _signals(
+    asked: Question,
+    number: int,
+    evidence: Sequence[EvidenceSentence],
+    passages: Sequence[ScoredPassage],
+    selection: Selection,
+    verdict: Verdict,
+    judge: float | None,
+) -> Signals:
+    sentence = evidence[number - 1]
+    return Signals(
+        judge=judge,
+        coverage=verdict.checked[number].coverage,
+        sentence_coverage=coverage(asked, sentence.text),
+        score=sentence.score,
+        similarity=passages[sentence.passage].similarity,
+        holds_answer=bool(locate(selection.answer, sentence.text)),
+        chosen=number in selection.sentences,
+    )
+
+
+def _rounded(values: dict[str, Any]) -> dict[str, Any]:
+    # six places: the judge's log-odds near P = 1 must survive the record (bench/squad2.py --fit)
+    return {key: round(value, 6) if isinstance(value, float) else value for key, value in values.items()}
 
 
 def _context(passage: ScoredPassage) -> str:
@@ -317,27 +346,44 @@ class Assistant:
         # The judge reads the candidates in order until one answers (with no judge, the first
         # stands); the generator's other choices are judged too, within the budget, and join it
         # when they pass.
-        scores: dict[int, float | None] = {}
+        threshold = self.settings.answer_threshold if self.generator.judges else self.settings.answer_threshold_unjudged
+        scores: dict[int, float] = {}
         for number in verdict.candidates:
-            scores[number] = self._judge(asked, number, evidence, verdict)
-            verdict.accepted = first_answering(verdict.candidates, verdict.chosen, scores, self.settings.judge_threshold)
+            scores[number] = self._probability(asked, number, evidence, passages, selection, verdict)
+            verdict.accepted = first_answering(verdict.candidates, verdict.chosen, scores, threshold)
             if verdict.accepted:
                 break
         if not verdict.accepted:
-            verdict.reason = "the model judged that no sentence answers exactly this question"
+            verdict.reason = (
+                "the model judged that no sentence answers exactly this question"
+                if self.generator.judges
+                else "no sentence is likely enough to answer exactly this question"
+            )
             return verdict
         for number in verdict.chosen:
             if number not in scores and len(scores) < self.settings.judge_budget:
-                scores[number] = self._judge(asked, number, evidence, verdict)
-        verdict.accepted = first_answering(verdict.candidates, verdict.chosen, scores, self.settings.judge_threshold)
-        verdict.judge = scores.get(verdict.accepted[0])
+                scores[number] = self._probability(asked, number, evidence, passages, selection, verdict)
+        verdict.accepted = first_answering(verdict.candidates, verdict.chosen, scores, threshold)
+        verdict.judge = verdict.judged.get(verdict.accepted[0])
         return verdict
 
-    def _judge(self, asked: Question, number: int, evidence: Sequence[EvidenceSentence], verdict: Verdict) -> float | None:
-        score = self.generator.judge(asked.text, evidence[number - 1].text)
-        if score is not None:
-            verdict.judged[number] = score
-        return score
+    def _probability(
+        self,
+        asked: Question,
+        number: int,
+        evidence: Sequence[EvidenceSentence],
+        passages: Sequence[ScoredPassage],
+        selection: Selection,
+        verdict: Verdict,
+    ) -> float:
+        """P(the sentence answers the question): the judge's score with the system's own signals."""
+        judge = self.generator.judge(asked.text, evidence[number - 1].text)
+        if judge is not None:
+            verdict.judged[number] = judge
+        verdict.signals[number] = _signals(asked, number, evidence, passages, selection, verdict, judge)
+        model = WITH_JUDGE if self.generator.judges else WITHOUT_JUDGE
+        verdict.probabilities[number] = model.probability(verdict.signals[number])
+        return verdict.probabilities[number]
 
     def compose(
         self,
@@ -360,8 +406,12 @@ class Assistant:
                     "number": n,
                     "source": evidence[n - 1].source,
                     "text": evidence[n - 1].text,
-                    "coverage": round(verdict.checked[n].coverage, 3),
-                    "judge": None if n not in verdict.judged else round(verdict.judged[n], 4),
+                    "start": evidence[n - 1].start,
+                    "end": evidence[n - 1].end,
+                    **_rounded(asdict(
+                        verdict.signals.get(n) or _signals(asked, n, evidence, passages, selection, verdict, None)
+                    )),
+                    "p_answers": None if n not in verdict.probabilities else round(verdict.probabilities[n], 6),
                 }
                 for n in verdict.candidates
             ],

@@ -629,10 +629,11 @@ class ArticleIndex:
                 "skipped": [asdict(item) for item in loaded.skipped],
             }
         )
+        written = result["num_added"] + result["num_updated"]  # a forced pass counts its writes as updates
         return SyncReport(
-            added=result["num_added"] - store.updated,
+            added=written - store.updated,
             updated=store.updated,
-            unchanged=max(0, total - result["num_added"]),  # passages left as they were
+            unchanged=max(0, total - written),  # passages left as they were
             deleted=result["num_deleted"] + deleted,
             total=total,
             articles=sum(1 for entry in files.values() if entry.get("sha256")),

@@ -12,7 +12,7 @@ from pathlib import Path
 
 from rag.answer import Assistant
 from rag.articles import PassageInContext, passage_in_context
-from rag.embedding import SentenceTransformerEmbeddings
+from rag.embedding import SentenceTransformerEmbeddings, make_embedder
 from rag.evidence import SentenceRanker
 from rag.generators import ChatModelGenerator, ExtractiveGenerator, Generator
 from rag.index import ArticleIndex, SyncReport, passage_text
@@ -57,7 +57,7 @@ class RagService:
         index: ArticleIndex | None = None,
     ) -> None:
         self.settings = settings
-        self.embedder = embedder or SentenceTransformerEmbeddings()
+        self.embedder = embedder or make_embedder(settings)
         self.index = index or ArticleIndex(settings, self.embedder)
         self.retriever = HybridRetriever(
             index=self.index,

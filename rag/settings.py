@@ -26,6 +26,10 @@ class Settings(BaseSettings):
     max_article_bytes: int = 2_000_000
     watch_seconds: float = Field(5.0, ge=0.0)  # how often the page looks for changed files; 0: never
 
+    # Embedding: the same model on ONNX Runtime or on torch (sentence-transformers); a change re-embeds
+    embedder: Literal["onnx", "onnx-int8", "torch"] = "torch"
+    embedder_threads: int = Field(2, ge=1)
+
     # Splitting (sizes in the embedder's word pieces; all-MiniLM-L6-v2 reads at most 256)
     chunk_size: int = 160
     chunk_overlap: int = 32
@@ -46,9 +50,12 @@ class Settings(BaseSettings):
     evidence_sentences: int = Field(5, ge=1) # best-ranked passage sentences offered to the generator
     fallback_sentences: int = 3  # others checked when the generator chose none that answers
     min_coverage: float = Field(0.0, ge=0.0, le=1.0)  # share of question words the evidence must hold (with a judge; 0 chosen on SQuAD: the judge decides)
-    min_coverage_unjudged: float = Field(0.8, ge=0.0, le=1.0)  # the same, with no model to judge
+    min_coverage_unjudged: float = Field(0.0, ge=0.0, le=1.0)  # the same, with no model to judge (0: the answer model weighs coverage)
     judge_budget: int = Field(2, ge=1) # candidate sentences the model judges at most, in order
-    judge_threshold: float = Field(0.5, ge=0.0, le=1.0)  # below this P(answers) the reply abstains
+    # Below this P(the sentence answers), all signals combined (`rag.calibration`), a candidate is
+    # refused; with a model to judge and without one. Chosen on SQuAD 2.0 (`bench/squad2.py --fit`).
+    answer_threshold: float = Field(0.3, ge=0.0, le=1.0)
+    answer_threshold_unjudged: float = Field(0.275, ge=0.0, le=1.0)
     llm_threads: int = 2
     llm_context: int = 4096
     llm_temperature: float = 0.0

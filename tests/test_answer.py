@@ -121,7 +121,7 @@ def test_model_declining_while_a_sentence_answers_is_overruled(festival_service)
 def test_answer_without_markers_is_matched_to_its_sentence(festival_service):
     """Failure kind 3: a correct answer written without [n] is repaired, not dropped."""
     raw = "The lantern parade was led by the mayor, Tessa Morrow."
-    answer = scripted(festival_service, ScriptedGenerator(None, raw=raw)).ask(
+    answer = scripted(festival_service, ScriptedGenerator(None, raw=raw, judgement=0.9)).ask(
         "Who led the lantern parade at the Harbor Lights festival?"
     )
     assert not answer.abstained
@@ -208,3 +208,22 @@ def test_huge_question_is_cut_and_answered(seeded_service):
     answer = seeded_service.assistant("extractive").ask(question)
     assert len(answer.question) <= seeded_service.settings.max_question_chars
     assert any("cut" in note for note in answer.notes)
+
+
+@pytest.mark.parametrize("judgement", [0.7, None])
+def test_recorded_signals_give_back_the_live_probability(festival_service, judgement, monkeypatch):
+    """bench/squad2.py --fit chooses the answer model by replaying recorded candidates, so what an
+    answer records of each candidate must give back the probability the live decision used. Every
+    signal is given a weight, so a signal recorded wrong shows."""
+    from rag import answer as answering
+    from rag.calibration import FEATURES, AnswerModel, Signals
+
+    model = AnswerModel(bias=-0.3, weights=tuple(0.5 + 0.25 * i for i in range(len(FEATURES))))
+    monkeypatch.setattr(answering, "WITH_JUDGE", model)
+    monkeypatch.setattr(answering, "WITHOUT_JUDGE", model)
+    generator = ScriptedGenerator("48,000 visitors", "48,000 visitors", judgement=judgement)
+    answer = scripted(festival_service, generator).ask("How many visitors did the Harbor Lights festival draw?")
+    scored = [c for c in answer.checks["candidates"] if c["p_answers"] is not None]
+    assert scored and scored[0]["chosen"] and scored[0]["holds_answer"]
+    for candidate in scored:
+        assert abs(model.probability(Signals.from_record(candidate)) - candidate["p_answers"]) < 1e-3
