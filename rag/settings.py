@@ -54,7 +54,7 @@ class Settings(BaseSettings):
     judge_budget: int = Field(2, ge=1) # candidate sentences the model judges at most, in order
     # Below this P(the sentence answers), all signals combined (`rag.calibration`), a candidate is
     # refused; with a model to judge and without one. Chosen on SQuAD 2.0 (`bench/squad2.py --fit`).
-    answer_threshold: float = Field(0.3, ge=0.0, le=1.0)
+    answer_threshold: float = Field(0.5, ge=0.0, le=1.0)
     answer_threshold_unjudged: float = Field(0.275, ge=0.0, le=1.0)
     llm_threads: int = 2
     llm_context: int = 4096
