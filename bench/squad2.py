@@ -27,7 +27,8 @@ then `--fit` fits a logistic model on the even half's candidates (label: the sen
 question's own paragraph and holds a gold answer), replays the recorded replies through the
 library's own decision rule (`rag.answer.first_answering`, `rag.answer.reply_text`) for each
 threshold, picks the one that maximises the smaller of the two rates on the even half, and
-reports it on the odd half, beside the single signal it replaces chosen the same way.
+reports it on the odd half, beside the single signal it replaces and a set without the
+sentence's own word match, chosen the same way; then the same the other way round.
 A paragraph that `rag index` keeps once as a near copy of another counts the other as its own.
 """
 
@@ -82,11 +83,16 @@ def is_right(item: dict, truth: dict, reply: dict) -> bool:
         return bool(reply.get("abstained")) and not reply.get("citations")
     if reply.get("abstained") or "answer" not in reply:
         return False
-    text = normalise(reply["answer"])
     own = own_sources(item)
-    return any(normalise(a) in text for a in gold["answers"] if a.strip()) and any(
+    return holds_gold(gold, reply["answer"]) and any(
         c["source"] in own for c in reply.get("citations", [])
     )
+
+
+def holds_gold(gold: dict, text: str) -> bool:
+    """One of the gold answers is in `text` (case-folded, white space normalised)."""
+    text = normalise(text)
+    return any(normalise(a) in text for a in gold["answers"] if a.strip())
 
 
 @functools.cache
@@ -185,8 +191,7 @@ def answers_in(item: dict, truth: dict, candidate: dict) -> bool:
     gold = truth[item["id"]]
     if gold["is_impossible"] or candidate["source"] not in own_sources(item):
         return False
-    text = normalise(candidate["text"])
-    return any(normalise(a) in text for a in gold["answers"] if a.strip())
+    return holds_gold(gold, candidate["text"])
 
 
 def fit_model(queries: list[dict], truth: dict, replies: list[dict], inputs: tuple[str, ...]):

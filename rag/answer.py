@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterator, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
 from rag.calibration import WITH_JUDGE, WITHOUT_JUDGE, Signals
@@ -187,17 +187,16 @@ def reply_text(asked: Question, answer: str, cited: Sequence[str]) -> tuple[str,
 
 def _signals(
     asked: Question,
-    number: int,
-    evidence: Sequence[EvidenceSentence],
+    sentence: EvidenceSentence,
     passages: Sequence[ScoredPassage],
     selection: Selection,
-    verdict: Verdict,
-    judge: float | None,
+    check: EvidenceCheck,
+    number: int,
 ) -> Signals:
-    sentence = evidence[number - 1]
+    """What the system knows of candidate `number` before the judge reads it."""
     return Signals(
-        judge=judge,
-        coverage=verdict.checked[number].coverage,
+        judge=None,
+        coverage=check.coverage,
         sentence_coverage=coverage(asked, sentence.text),
         score=sentence.score,
         similarity=passages[sentence.passage].similarity,
@@ -347,9 +346,12 @@ class Assistant:
         # stands); the generator's other choices are judged too, within the budget, and join it
         # when they pass.
         threshold = self.settings.answer_threshold if self.generator.judges else self.settings.answer_threshold_unjudged
+        verdict.signals = {
+            n: _signals(asked, evidence[n - 1], passages, selection, verdict.checked[n], n) for n in verdict.candidates
+        }
         scores: dict[int, float] = {}
         for number in verdict.candidates:
-            scores[number] = self._probability(asked, number, evidence, passages, selection, verdict)
+            scores[number] = self._probability(asked, number, evidence, verdict)
             verdict.accepted = first_answering(verdict.candidates, verdict.chosen, scores, threshold)
             if verdict.accepted:
                 break
@@ -362,25 +364,17 @@ class Assistant:
             return verdict
         for number in verdict.chosen:
             if number not in scores and len(scores) < self.settings.judge_budget:
-                scores[number] = self._probability(asked, number, evidence, passages, selection, verdict)
+                scores[number] = self._probability(asked, number, evidence, verdict)
         verdict.accepted = first_answering(verdict.candidates, verdict.chosen, scores, threshold)
         verdict.judge = verdict.judged.get(verdict.accepted[0])
         return verdict
 
-    def _probability(
-        self,
-        asked: Question,
-        number: int,
-        evidence: Sequence[EvidenceSentence],
-        passages: Sequence[ScoredPassage],
-        selection: Selection,
-        verdict: Verdict,
-    ) -> float:
+    def _probability(self, asked: Question, number: int, evidence: Sequence[EvidenceSentence], verdict: Verdict) -> float:
         """P(the sentence answers the question): the judge's score with the system's own signals."""
         judge = self.generator.judge(asked.text, evidence[number - 1].text)
         if judge is not None:
             verdict.judged[number] = judge
-        verdict.signals[number] = _signals(asked, number, evidence, passages, selection, verdict, judge)
+            verdict.signals[number] = replace(verdict.signals[number], judge=judge)
         model = WITH_JUDGE if self.generator.judges else WITHOUT_JUDGE
         verdict.probabilities[number] = model.probability(verdict.signals[number])
         return verdict.probabilities[number]
@@ -408,9 +402,7 @@ class Assistant:
                     "text": evidence[n - 1].text,
                     "start": evidence[n - 1].start,
                     "end": evidence[n - 1].end,
-                    **_rounded(asdict(
-                        verdict.signals.get(n) or _signals(asked, n, evidence, passages, selection, verdict, None)
-                    )),
+                    **_rounded(asdict(verdict.signals[n])),
                     "p_answers": None if n not in verdict.probabilities else round(verdict.probabilities[n], 6),
                 }
                 for n in verdict.candidates
