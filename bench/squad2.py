@@ -30,6 +30,13 @@ threshold, picks the one that maximises the smaller of the two rates on the even
 reports it on the odd half, beside the single signal it replaces and a set without the
 sentence's own word match, chosen the same way; then the same the other way round.
 A paragraph that `rag index` keeps once as a near copy of another counts the other as its own.
+
+Comparing embedders (`--embedder onnx-int8`): the index and the kept replies get the embedder's
+name (`index-onnx-int8/`, `answers-<generator>-onnx-int8.jsonl`). Run the extractive generator
+first; then `--reuse-from torch` asks a model-backed generator only the questions whose retrieved
+passages differ from those the other embedder's extractive run recorded, and takes that
+embedder's kept reply for the rest (the generator sees nothing else, and decodes greedily).
+It prints how many questions retrieved the same passages.
 """
 
 from __future__ import annotations
@@ -38,6 +45,7 @@ import argparse
 import functools
 import hashlib
 import json
+import os
 import subprocess
 import sys
 import time
@@ -108,12 +116,16 @@ def own_sources(item: dict) -> set[str]:
     return {own} | ({copies()[own]} if own in copies() else set())
 
 
-def ask_all(generator: str, queries: list[dict], articles: Path, index: Path) -> tuple[list[dict], float]:
+def ask_all(
+    generator: str, queries: list[dict], articles: Path, index: Path, env: dict[str, str]
+) -> tuple[list[dict], float]:
+    if not queries:
+        return [], 0.0
     questions = "".join(" ".join(item["question"].split()) + "\n" for item in queries)
     started = time.perf_counter()
     done = subprocess.run(
         [str(RAG), "ask", "--jsonl", "--generator", generator, "--articles", str(articles), "--index", str(index)],
-        input=questions, capture_output=True, text=True, check=False,
+        input=questions, capture_output=True, text=True, check=False, env=env,
     )
     elapsed = time.perf_counter() - started
     if done.returncode != 0:
@@ -143,6 +155,40 @@ def report(generator: str, queries: list[dict], truth: dict, replies: list[dict]
     if totals:
         print(f"{'':>10}  full answer p50 {totals[len(totals) // 2]:.2f} s, "
               f"p95 {totals[min(len(totals) - 1, int(0.95 * len(totals)))]:.2f} s")
+
+
+def kept_replies(generator: str, embedder: str | None, queries: list[dict]) -> list[dict]:
+    """The recorded replies of a run, in the order of `queries`."""
+    path = WORK / answers_name(generator, embedder)
+    by_question = {line["question"]: line for line in map(json.loads, path.read_text("utf-8").splitlines())}
+    return [by_question[" ".join(q["question"].split())] for q in queries]
+
+
+def answers_name(generator: str, embedder: str | None) -> str:
+    return f"answers-{generator}{'-' + embedder if embedder else ''}.jsonl"
+
+
+def retrieved(reply: dict) -> list[str] | None:
+    return (reply.get("checks") or {}).get("passages")
+
+
+def ask_changed(
+    generator: str, queries: list[dict], embedder: str, base: str, ask
+) -> tuple[list[dict], float]:
+    """Ask only the questions whose retrieval differs between the two embedders' extractive runs;
+    the base embedder's replies stand for the rest."""
+    mine, theirs = kept_replies("extractive", embedder, queries), kept_replies("extractive", base, queries)
+    if any(retrieved(r) is None for r in mine + theirs):
+        sys.exit("the extractive runs recorded no passages: run both again")
+    changed = [i for i, (a, b) in enumerate(zip(mine, theirs, strict=True)) if retrieved(a) != retrieved(b)]
+    same_set = sum(set(retrieved(a)) == set(retrieved(b)) for a, b in zip(mine, theirs, strict=True))
+    print(f"{embedder} against {base}: {len(queries) - len(changed)}/{len(queries)} questions retrieved the same "
+          f"passages in the same order ({same_set} the same set); asking the other {len(changed)}")
+    replies = kept_replies(generator, base, queries)
+    asked, elapsed = ask([queries[i] for i in changed])
+    for i, reply in zip(changed, asked, strict=True):
+        replies[i] = reply
+    return replies, elapsed / max(1, len(changed)) * len(queries)
 
 
 def replay(reply: dict, question: str, model, threshold: float) -> dict:
@@ -235,7 +281,8 @@ def fit(generator: str, queries: list[dict], truth: dict, replies: list[dict]) -
     """For the single signal the answer model replaces (the judge; coverage without one) and for
     two sets of inputs: fit on one half, choose the threshold there, report the other half; then
     the same the other way round, and the mean of the two held-out halves."""
-    from rag.calibration import FEATURES, AnswerModel
+    from rag.calibration import FEATURES, WITH_JUDGE, WITHOUT_JUDGE, AnswerModel
+    from rag.settings import Settings
 
     judged = generator != "extractive"
     single = [0.0] * len(FEATURES)
@@ -251,6 +298,11 @@ def fit(generator: str, queries: list[dict], truth: dict, replies: list[dict]) -
     }
     swapped = (queries[1:] + queries[:1], replies[1:] + replies[:1])
     print(f"{generator}: {len(queries)} questions")
+    shipped = WITH_JUDGE if judged else WITHOUT_JUDGE
+    threshold = Settings.model_fields["answer_threshold" if judged else "answer_threshold_unjudged"].default
+    replayed = [replay(r, " ".join(q["question"].split()), shipped, threshold) for q, r in zip(queries, replies, strict=True)]
+    has, none = rates(queries, truth, replayed)
+    print(f"  {'shipped model':>24}, threshold {threshold}: has-answer {has:.3f} no-answer {none:.3f}")
     for name, inputs in sets.items():
         held_out = []
         for direction, (qs, rs) in (("even -> odd", (queries, replies)), ("odd -> even", swapped)):
@@ -278,24 +330,27 @@ def main() -> None:
     parser.add_argument("--half", choices=["even", "odd"], help="every other question")
     parser.add_argument("--rescore", action="store_true", help="score the kept replies again, asking nothing")
     parser.add_argument("--fit", action="store_true", help="fit the answer model on the kept replies (see above)")
+    parser.add_argument("--embedder", choices=["torch", "onnx", "onnx-int8"],
+                        help="the embedder (RAG_EMBEDDER); its index and replies are kept apart")
+    parser.add_argument("--reuse-from", choices=["torch", "onnx", "onnx-int8"],
+                        help="with --embedder: ask only questions whose retrieval differs from this embedder's")
     args = parser.parse_args()
     if not (DATA / "queries.json").exists():
         sys.exit(f"{DATA} is absent: nothing to measure")
 
     queries, truth = load(args.limit, args.half, args.start)
-    articles, index = WORK / "articles", WORK / "index"
+    articles = WORK / "articles"
+    index = WORK / (f"index-{args.embedder}" if args.embedder else "index")
+    env = dict(os.environ, **({"RAG_EMBEDDER": args.embedder} if args.embedder else {}))
     if args.fit:
         for generator in args.generators:
-            kept = [json.loads(line) for line in (WORK / f"answers-{generator}.jsonl").read_text("utf-8").splitlines()]
-            by_question = {line["question"]: line for line in kept}
-            replies = [by_question[" ".join(q["question"].split())] for q in queries]
-            fit(generator, queries, truth, replies)
+            fit(generator, queries, truth, kept_replies(generator, args.embedder, queries))
         return
     if not args.rescore:
         write_articles(queries, articles)
         built = subprocess.run(
             [str(RAG), "index", "--json", "--articles", str(articles), "--index", str(index)],
-            capture_output=True, text=True, check=False,
+            capture_output=True, text=True, check=False, env=env,
         )
         if built.returncode != 0:
             sys.exit(f"rag index failed: {built.stderr.strip()}")
@@ -306,14 +361,18 @@ def main() -> None:
         copies.cache_clear()
     print(f"{len(queries)} questions, {sum(not truth[q['id']]['is_impossible'] for q in queries)} answerable")
     for generator in args.generators:
-        kept = WORK / f"answers-{generator}.jsonl"
+        kept = WORK / answers_name(generator, args.embedder)
         if args.rescore:
-            lines = [json.loads(line) for line in kept.read_text("utf-8").splitlines()]
-            by_question = {line["question"]: line for line in lines}
-            replies = [by_question[" ".join(q["question"].split())] for q in queries]
+            replies = kept_replies(generator, args.embedder, queries)
             elapsed = sum(r.get("timings", {}).get("total_ms", 0) for r in replies) / 1000
+        elif args.reuse_from and generator != "extractive":
+            replies, elapsed = ask_changed(
+                generator, queries, args.embedder, args.reuse_from,
+                lambda asked, generator=generator: ask_all(generator, asked, articles, index, env),
+            )
+            kept.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in replies), "utf-8")
         else:
-            replies, elapsed = ask_all(generator, queries, articles, index)
+            replies, elapsed = ask_all(generator, queries, articles, index, env)
             kept.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in replies), "utf-8")
         report(generator, queries, truth, replies, elapsed)
 

@@ -21,18 +21,20 @@ with other questions, then the answer text as the generator writes it, then the 
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from datetime import date
 from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
 from rag.calibration import WITH_JUDGE, WITHOUT_JUDGE, Signals
 from rag.conversation import standalone_question
-from rag.dates import dating_note
-from rag.evidence import EvidenceSentence, SentenceRanker
+from rag.dates import dating_note, spoken
+from rag.evidence import EvidenceSentence, SentenceRanker, newest_first
 from rag.generators import Generator, Selection
 from rag.question import Question, analyse
 from rag.retrieval import HybridRetriever, ScoredPassage
 from rag.settings import Settings
+from rag.timeframe import DateWindow, search_in_time, time_frame
 from rag.verification import EvidenceCheck, check_claim, check_evidence, coverage, locate
 
 ABSTENTION = "The articles don't say. Nothing in the indexed articles answers this question."
@@ -56,6 +58,7 @@ class Citation:
     end: int
     score: float  # the passage's retrieval score
     similarity: float  # the passage's cosine similarity to the question
+    also_as: list[str] = field(default_factory=list)  # other files holding the same story
 
     @classmethod
     def from_evidence(cls, marker: int, sentence: EvidenceSentence, passage: ScoredPassage) -> Citation:
@@ -212,7 +215,10 @@ def _rounded(values: dict[str, Any]) -> dict[str, Any]:
 
 def _context(passage: ScoredPassage) -> str:
     """What a sentence may lean on for the question's names and numbers: its passage and byline."""
-    header = " ".join(filter(None, [passage.title, passage.author, passage.published]))
+    # the date both as stored and as written ("2025-03-03", "3 March 2025"), so that a question's
+    # day and month ("on 3 March") are met by the article's date
+    published = [passage.published, spoken(passage.published)] if passage.published else []
+    header = " ".join(filter(None, [passage.title, passage.author, *published]))
     return f"{header}\n{passage.text}"
 
 
@@ -230,11 +236,13 @@ class Assistant:
         generator: Generator,
         settings: Settings,
         ranker: SentenceRanker,
+        today: Callable[[], date] = date.today,
     ) -> None:
         self.retriever = retriever
         self.generator = generator
         self.settings = settings
         self.ranker = ranker
+        self.today = today  # what "last week" and "this month" in a question are read against
 
     def prepare(self, question: str) -> tuple[str, list[str]]:
         if not isinstance(question, str):
@@ -254,11 +262,18 @@ class Assistant:
         question: str,
         history: Sequence[tuple[str, str]] = (),
         k: int | None = None,
+        dates: DateWindow | None = None,
     ) -> Iterator[Event]:
+        """Answer `question` (a follow-up read with `history`); `dates` limits the search to
+        articles published then."""
         started = time.perf_counter()
         question, notes = self.prepare(question)
         search_query = standalone_question(question, history, self.generator)
-        passages, search_notes = self.retriever.search_with_notes(search_query, k=k)
+        frame = time_frame(search_query, self.today())
+        passages, search_notes = search_in_time(
+            self.retriever, search_query, k, frame, dates, self.settings.min_relevance,
+            spread=analyse(search_query).compares,
+        )
         notes += search_notes
         retrieved_at = time.perf_counter()
         yield Retrieved(search_query, passages, search_notes)
@@ -268,6 +283,8 @@ class Assistant:
         evidence: list[EvidenceSentence] = []
         if passages and best >= self.settings.min_relevance:
             evidence = self.ranker.rank(search_query, passages, self.settings.evidence_sentences)
+            if frame.newest_first:
+                evidence = newest_first(evidence, passages)
         selection = Selection([])
         if evidence:
             titles = [passages[s.passage].title for s in evidence]
@@ -298,9 +315,13 @@ class Assistant:
         yield Finished(answer)
 
     def ask(
-        self, question: str, history: Sequence[tuple[str, str]] = (), k: int | None = None
+        self,
+        question: str,
+        history: Sequence[tuple[str, str]] = (),
+        k: int | None = None,
+        dates: DateWindow | None = None,
     ) -> Answer:
-        for event in self.stream(question, history, k=k):
+        for event in self.stream(question, history, k=k, dates=dates):
             if isinstance(event, Finished):
                 return event.answer
         raise RuntimeError("the answer stream ended without an answer")  # pragma: no cover
@@ -333,7 +354,11 @@ class Assistant:
         # words themselves, then the best-ranked.
         ranked = sorted(
             range(1, len(evidence) + 1),
-            key=lambda n: (round(coverage(asked, evidence[n - 1].text), 2), evidence[n - 1].score),
+            key=lambda n: (
+                (passages[evidence[n - 1].passage].published or "") if asked.newest_first else "",
+                round(coverage(asked, evidence[n - 1].text), 2),
+                evidence[n - 1].score,
+            ),
             reverse=True,
         )
         others = [n for n in ranked if n not in verdict.chosen and n not in selection.sentences]
@@ -408,6 +433,7 @@ class Assistant:
                 for n in verdict.candidates
             ],
             "chosen": verdict.chosen,
+            "passages": [passage.id for passage in passages],  # what retrieval handed over, in order
         }
         if not verdict.accepted:
             checks["reason"] = verdict.reason
@@ -420,6 +446,9 @@ class Assistant:
             Citation.from_evidence(marker, sentence, passages[sentence.passage])
             for marker, sentence in enumerate(cited[:used], start=1)
         ]
+        copies = self.retriever.index.copies()
+        for citation in citations:
+            citation.also_as = copies.get(citation.source, [])
         dated = dating_note([(citation.source, citation.published) for citation in citations])
         return Answer(question, text, False, citations, {}, notes=[dated] if dated else [], checks=checks,
                       generated=selection.raw, passages=list(passages))

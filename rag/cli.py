@@ -7,11 +7,15 @@ import json
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from datetime import date
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rag.generators import GeneratorUnavailable
 from rag.settings import Settings, load_settings
+
+if TYPE_CHECKING:
+    from rag.timeframe import DateWindow
 
 
 class CliError(Exception):
@@ -40,6 +44,8 @@ def build_parser() -> argparse.ArgumentParser:
     ask.add_argument("--k", type=int, help="passages given to the generator")
     ask.add_argument("--json", action="store_true", help="print one JSON object")
     ask.add_argument("--jsonl", action="store_true", help="read questions from stdin, one a line")
+    ask.add_argument("--since", type=_iso_date, metavar="YYYY-MM-DD", help="only articles published on or after")
+    ask.add_argument("--until", type=_iso_date, metavar="YYYY-MM-DD", help="only articles published on or before")
 
     search = commands.add_parser("search", help="retrieve passages without answering")
     _common(search)
@@ -48,6 +54,23 @@ def build_parser() -> argparse.ArgumentParser:
     search.add_argument("--json", action="store_true", help="print one JSON object")
     search.add_argument("--jsonl", action="store_true", help="read queries from stdin, one a line")
     return parser
+
+
+def _iso_date(text: str) -> date:
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a date in the form YYYY-MM-DD: {text!r}") from None
+
+
+def _chosen_dates(args: argparse.Namespace) -> DateWindow | None:
+    from rag.timeframe import DateWindow
+
+    if args.since is None and args.until is None:
+        return None
+    if args.since and args.until and args.since > args.until:
+        raise CliError("--since is after --until")
+    return DateWindow("the chosen dates", args.since, args.until)
 
 
 def _settings(args: argparse.Namespace) -> Settings:
@@ -162,7 +185,8 @@ def _format_answer(answer) -> str:
     if answer.standalone_question:
         lines.insert(0, f"(searched for: {answer.standalone_question})")
     for citation in answer.citations:
-        meta = ", ".join(filter(None, [citation.title, citation.published]))
+        also = citation.also_as and "also saved as " + ", ".join(citation.also_as)
+        meta = ", ".join(filter(None, [citation.title, citation.published, also]))
         lines.append("")
         lines.append(f"[{citation.marker}] {citation.source} ({meta}) chars {citation.start}-{citation.end}")
         lines.append("    " + " ".join(citation.text.split()))
@@ -176,19 +200,20 @@ def command_ask(args: argparse.Namespace) -> int:
 
     if args.jsonl == (args.question is not None):
         raise CliError("give one question, or --jsonl to read questions from stdin")
+    dates = _chosen_dates(args)
     service = _service(_settings(args))
     _ensure_fresh(service)
     assistant = service.assistant()
     if args.jsonl:
         for line in _lines(sys.stdin):
             try:
-                answer = assistant.ask(line, k=args.k)
+                answer = assistant.ask(line, k=args.k, dates=dates)
                 print(json.dumps(answer.as_dict(), ensure_ascii=False), flush=True)
             except QuestionError as error:
                 print(json.dumps({"question": line, "error": str(error)}), flush=True)
         return 0
     try:
-        answer = assistant.ask(args.question, k=args.k)
+        answer = assistant.ask(args.question, k=args.k, dates=dates)
     except QuestionError as error:
         raise CliError(str(error)) from None
     print(json.dumps(answer.as_dict(), ensure_ascii=False, indent=1) if args.json else _format_answer(answer))

@@ -111,3 +111,8 @@ class SentenceRanker:
             if index + 1 < len(scored) and scored[index + 1].follows and index + 1 not in chosen:
                 chosen.append(index + 1)
         return [scored[i] for i in chosen]
+
+
+def newest_first(evidence: Sequence[EvidenceSentence], passages: Sequence[ScoredPassage]) -> list[EvidenceSentence]:
+    """The sentences of newer articles first (undated last); within a date, best first."""
+    return sorted(evidence, key=lambda sentence: passages[sentence.passage].published or "", reverse=True)

@@ -132,12 +132,22 @@ class KeywordIndex:
                 "DELETE FROM passages WHERE id = ?", [(doc_id,) for doc_id in ids]
             )
 
-    def search(self, query: str, k: int) -> list[tuple[str, float]]:
-        """Ids and BM25 scores (higher is better) of the best `k` passages."""
+    def search(self, query: str, k: int, published: Sequence[str] | None = None) -> list[tuple[str, float]]:
+        """Ids and BM25 scores (higher is better) of the best `k` passages; with `published`,
+        only of articles published on one of those (ISO) dates."""
         terms = query_terms(query)
         if not terms:
             return []
         match = " OR ".join('"' + term.replace('"', '""') + '"' for term in terms)
+        if published is not None:
+            dates = list(published)
+            rows = self._connection().execute(
+                "SELECT p.id, -passages_fts.rank FROM passages_fts JOIN passages p ON p.rowid = passages_fts.rowid "
+                f"WHERE passages_fts MATCH ? AND json_extract(p.metadata, '$.published') IN ({','.join('?' * len(dates))}) "
+                "ORDER BY passages_fts.rank LIMIT ?",
+                (match, *dates, k),
+            )
+            return [(doc_id, float(score)) for doc_id, score in rows]
         # ORDER BY rank (FTS5's built-in bm25) lets FTS5 rank before the join; it is about a
         # third faster than ordering by bm25() on a large table.
         rows = self._connection().execute(
@@ -147,6 +157,14 @@ class KeywordIndex:
             (match, k),
         )
         return [(doc_id, float(score)) for doc_id, score in rows]
+
+    def published_dates(self) -> list[str]:
+        """The distinct publication dates of the indexed articles (ISO), oldest first."""
+        rows = self._connection().execute(
+            "SELECT DISTINCT json_extract(metadata, '$.published') AS day FROM passages "
+            "WHERE day IS NOT NULL ORDER BY day"
+        )
+        return [row[0] for row in rows]
 
     def ids(self, sources: Sequence[str] | None = None) -> list[str]:
         """Passage ids of these articles (all passages when `sources` is None)."""
@@ -689,3 +707,11 @@ class ArticleIndex:
 
     def skipped_files(self) -> list[SkippedFile]:
         return [SkippedFile(**item) for item in self._read_manifest().get("skipped", [])]
+
+    def copies(self) -> dict[str, list[str]]:
+        """The other names of each indexed article saved more than once (the same story, indexed once)."""
+        names: dict[str, list[str]] = {}
+        for skipped in self.skipped_files():
+            if skipped.copy_of:
+                names.setdefault(skipped.copy_of, []).append(skipped.source)
+        return {kept: sorted(others) for kept, others in names.items()}

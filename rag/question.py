@@ -19,6 +19,7 @@ from dataclasses import dataclass
 
 from rag.citations import stemmer
 from rag.nlp import fold, parse
+from rag.timeframe import newest_words
 
 PERSON, TIME, QUANTITY, PLACE, ORGANISATION = "person", "time", "quantity", "place", "organisation"
 
@@ -76,6 +77,8 @@ class Question:
     names: tuple[str, ...]  # named entities the question states (not its years or numbers)
     numbers: tuple[str, ...]  # years and numbers the question states
     terms: frozenset[str]  # stems of its content words, minus the wh-phrase
+    newest_first: bool = False  # asks for the newest reports ("latest", "most recent")
+    compares: bool = False  # sets sides or sources side by side, so more than one article is needed
 
     @property
     def labels(self) -> frozenset[str]:
@@ -142,6 +145,24 @@ def content_stems(doc, skip: set[int] = frozenset()) -> frozenset[str]:
     return frozenset(found)
 
 
+_COMPARING = frozenset(
+    "compare comparison differ difference different contrast versus vs both agree disagree "
+    "similar similarly unlike whereas".split()
+)
+_SIDES = frozenset({"PERSON", "ORG", "NORP", "GPE"})
+
+
+def _compares(doc) -> bool:
+    """A comparison ("How do X and Y differ?", "Did both reports agree?") or two named sides
+    joined by "and" ("the Chinese and American views")."""
+    if any(token.lemma_.lower() in _COMPARING or token.lower_ in _COMPARING for token in doc):
+        return True
+    return any(
+        token.dep_ == "conj" and token.ent_type_ in _SIDES and token.head.ent_type_ in _SIDES
+        for token in doc
+    )
+
+
 def analyse(question: str) -> Question:
     doc = parse(question)
     kind, phrase = _asked_kind(doc)
@@ -161,11 +182,14 @@ def analyse(question: str) -> Question:
     for token in doc:  # numbers spaCy did not put inside an entity
         if token.ent_type_ == "" and _NUMBER.match(token.text):
             numbers.append(token.text)
-    terms = content_stems(doc, skip=phrase)
+    newest = newest_words(doc)
+    terms = content_stems(doc, skip=phrase | newest)
     return Question(
         text=question,
         kind=kind,
         names=tuple(dict.fromkeys(names)),
         numbers=tuple(dict.fromkeys(n.replace(",", "") for n in numbers)),
         terms=terms,
+        newest_first=bool(newest),
+        compares=_compares(doc),
     )

@@ -21,8 +21,10 @@ from langchain_core.retrievers import BaseRetriever
 from pydantic import ConfigDict
 
 from rag.index import ArticleIndex, passage_text
+from rag.timeframe import DateWindow
 
 FALLBACK_PASSAGES = 20  # keyword results embedded afresh when the vector store cannot be read
+NEWEST_POOL = 3  # with newest_first: how many times k best passages are ordered by date
 
 
 class VectorStoreUnavailable(RuntimeError):
@@ -102,6 +104,24 @@ def convex_combination(
     return fused
 
 
+def spread_over_articles(ranked: list[str], k: int, documents: dict[str, Document]) -> list[str]:
+    """The first `k` of `ranked` with at most half of them (at least one) from any one article,
+    taken in rank order; passages beyond that share fill in only when no other article has any."""
+    share = max(1, k // 2)
+    taken: list[str] = []
+    per_article: dict[str, int] = {}
+    for doc_id in ranked:
+        if doc_id not in documents:
+            continue
+        source = documents[doc_id].metadata["source"]
+        if per_article.get(source, 0) < share:
+            taken.append(doc_id)
+            per_article[source] = per_article.get(source, 0) + 1
+        if len(taken) == k:
+            return taken
+    return taken + [doc_id for doc_id in ranked if doc_id in documents and doc_id not in taken][: k - len(taken)]
+
+
 class HybridRetriever(BaseRetriever):
     """LangChain retriever over an `ArticleIndex`; `search()` also returns the scores."""
 
@@ -117,20 +137,39 @@ class HybridRetriever(BaseRetriever):
     def search(self, query: str, k: int | None = None) -> list[ScoredPassage]:
         return self.search_with_notes(query, k)[0]
 
-    def search_with_notes(self, query: str, k: int | None = None) -> tuple[list[ScoredPassage], list[str]]:
-        """The best `k` passages, and notes for the reader when a search could not be made."""
+    def search_with_notes(
+        self,
+        query: str,
+        k: int | None = None,
+        window: DateWindow | None = None,
+        newest_first: bool = False,
+        spread: bool = False,
+    ) -> tuple[list[ScoredPassage], list[str]]:
+        """The best `k` passages, and notes for the reader when a search could not be made.
+
+        With a `window`, only passages of articles published within it are searched. With
+        `newest_first`, the `NEWEST_POOL` times `k` best passages are ordered by their article's
+        publication date, newest first (undated ones last), and the first `k` of them kept. With
+        `spread` (questions that compare or join), no article gives more than half of the `k`
+        while others have relevant passages.
+        """
         k = self.k if k is None else k
         if not query.strip() or k <= 0:
             return [], []
         total = self.index.keywords.count()  # SQLite: consistent even while another process writes
         if total == 0:
             return [], []
+        published = None
+        if window is not None:
+            published = [day for day in self.index.keywords.published_dates() if window.admits(day)]
+            if not published:
+                return [], []
         query_vector = np.asarray(self.index.embedder.embed_query(query), dtype=np.float32)
-        keyword = self.index.keywords.search(query, self.candidates) if self.dense_weight < 1 else []
+        keyword = self.index.keywords.search(query, self.candidates, published) if self.dense_weight < 1 else []
         keyword_scores = dict(keyword)
         notes: list[str] = []
         try:
-            dense_ids, similarity = self._dense_candidates(query_vector, list(keyword_scores), total)
+            dense_ids, similarity = self._dense_candidates(query_vector, list(keyword_scores), total, published)
         except VectorStoreUnavailable as error:
             notes.append(f"The vector store could not be read ({error}); this answer rests on keyword search alone.")
             fallback = list(keyword_scores)[: max(FALLBACK_PASSAGES, k)]
@@ -145,7 +184,16 @@ class HybridRetriever(BaseRetriever):
             )
         else:
             fused = convex_combination(similarity, keyword_scores, pooled, self.dense_weight)
-        best = sorted(pooled, key=lambda doc_id: fused.get(doc_id, 0.0), reverse=True)[:k]
+        best = sorted(pooled, key=lambda doc_id: fused.get(doc_id, 0.0), reverse=True)
+        if newest_first:
+            pool = best[: NEWEST_POOL * k]
+            documents = self.index.keywords.get(pool)
+            best = sorted(
+                (doc_id for doc_id in pool if doc_id in documents),
+                key=lambda doc_id: documents[doc_id].metadata.get("published") or "",
+                reverse=True,  # a stable sort: the same date keeps the fused order
+            )
+        best = spread_over_articles(best, k, self.index.keywords.get(best[: NEWEST_POOL * k])) if spread else best[:k]
         documents = self.index.keywords.get(best)
         dense_rank = {doc_id: rank for rank, doc_id in enumerate(dense_ids, start=1)}
         keyword_rank = {doc_id: rank for rank, doc_id in enumerate(keyword_scores, start=1)}
@@ -162,7 +210,7 @@ class HybridRetriever(BaseRetriever):
         ], notes
 
     def _dense_candidates(
-        self, query_vector: np.ndarray, keyword_ids: list[str], total: int
+        self, query_vector: np.ndarray, keyword_ids: list[str], total: int, published: list[str] | None = None
     ) -> tuple[list[str], dict[str, float]]:
         """Dense candidates, and the cosine similarity of every candidate of either search.
 
@@ -178,6 +226,7 @@ class HybridRetriever(BaseRetriever):
                     found = self.index.collection.query(
                         query_embeddings=[query_vector.tolist()],
                         n_results=min(self.candidates, total),
+                        where=None if published is None else {"published": {"$in": published}},
                         include=[],
                     )
                     dense_ids = found["ids"][0]

@@ -137,6 +137,11 @@ class RagService:
             report=report,
         )
 
+    def timeline(self) -> list[dict]:
+        """The indexed articles in order of publication, undated ones last."""
+        articles = self.index.articles()
+        return sorted(articles, key=lambda article: (article.get("published") is None, article.get("published") or ""))
+
     def cited_context(self, source: str, start: int, end: int) -> PassageInContext | None:
         """The cited span with its surroundings: from the article file, or, where this host has
         no such file (a read-only host), from the passages the store holds."""

@@ -166,3 +166,20 @@ def test_index_with_its_folder_gone_keeps_every_passage(folders, tmp_path):
     assert after.returncode == 0, after.stderr
     assert "is missing; answering from the index as it stands" in after.stderr
     assert json.loads(after.stdout)["results"] == before["results"]
+
+
+def test_ask_within_dates_searches_only_articles_published_then(folders):
+    articles, index = folders
+    question = "Which Russian foreign minister did Rubio meet?"
+    # 000_… is the one seed article with a date (23 February 2025); the answer is in an undated one
+    within = run("ask", question, "--json", "--since", "2025-02-01", "--until", "2025-02-28",
+                 "--articles", str(articles), "--index", str(index))
+    assert within.returncode == 0, within.stderr
+    answer = json.loads(within.stdout)
+    assert {c["source"] for c in answer["citations"]} <= {"000_31ffb863ee8c8ad1.txt"}
+    assert any("chosen dates (1 February 2025 to 28 February 2025)" in note for note in answer["notes"])
+    empty = json.loads(run("ask", question, "--json", "--since", "2030-01-01",
+                           "--articles", str(articles), "--index", str(index)).stdout)
+    assert empty["abstained"] and any("No indexed article was published" in note for note in empty["notes"])
+    wrong = run("ask", question, "--since", "March 2025", "--articles", str(articles), "--index", str(index))
+    assert wrong.returncode != 0 and "YYYY-MM-DD" in wrong.stderr and "Traceback" not in wrong.stderr

@@ -58,3 +58,4 @@ def test_three_copies_among_twenty_others_are_indexed_and_retrieved_once(tmp_pat
     assert {item.source: item.copy_of for item in after.skipped_files} == {"wire-nordvik.txt": "nordvik.txt"}
     answer = service.assistant("extractive").ask("How many battery-powered aircraft did Nordvik Air order?")
     assert not answer.abstained and answer.citations[0].source == "nordvik.txt"
+    assert answer.citations[0].also_as == ["wire-nordvik.txt"]  # the reader sees every name of the story

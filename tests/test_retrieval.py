@@ -33,3 +33,40 @@ def test_keyword_side_finds_exact_rare_words(seeded_service):
 def test_empty_query_finds_nothing(seeded_service):
     assert seeded_service.retriever.search("   ") == []
     assert seeded_service.index.keywords.search("the of and", 5) == []
+
+
+def _port_articles() -> dict[str, str]:
+    chinese = [
+        f"Chinese officials said the Velmora port deal {view}, the foreign ministry in Beijing told reporters on day {day}."
+        for day, view in enumerate(
+            ["threatens regional shipping", "was negotiated in bad faith", "ignores Chinese investors",
+             "should be reviewed by the United Nations", "raises harbour fees unfairly", "favours American carriers",
+             "breaks an earlier memorandum", "will be challenged in court", "harms Chinese exporters",
+             "was signed without consultation", "sets a dangerous precedent", "must be renegotiated"] * 4, start=1)
+    ]
+    american = ("American officials said the Velmora port deal opens the harbour to fair competition, "
+                "the State Department in Washington told reporters.")
+    return {
+        "beijing-port.txt": "Beijing Condemns Velmora Port Deal\n\n" + " ".join(chinese) + "\n",
+        "washington-port.txt": "Washington Welcomes Velmora Port Deal\n\n" + american + "\n",
+    }
+
+
+def test_a_question_that_compares_draws_on_more_than_one_article(tmp_path, embedder):
+    from rag.question import analyse
+    from tests.conftest import indexed_articles, synthetic_articles
+
+    service = indexed_articles(tmp_path, {**_port_articles(), **synthetic_articles(10)}, embedder)
+    question = "How do the Chinese and American views of the Velmora port deal differ?"
+    assert analyse(question).compares
+    assert not analyse("What did Chinese officials say about the Velmora port deal?").compares
+
+    plain = service.retriever.search(question, k=4)
+    assert [p.source for p in plain].count("beijing-port.txt") >= 3  # one long article crowds the top 4
+    spread, _ = service.retriever.search_with_notes(question, k=4, spread=True)
+    sources = [p.source for p in spread]
+    assert "washington-port.txt" in sources and sources.count("beijing-port.txt") <= 2
+    assert len(spread) == 4
+
+    answer = service.assistant("extractive").ask(question)
+    assert {"beijing-port.txt", "washington-port.txt"} <= {p.source for p in answer.passages}

@@ -1,6 +1,7 @@
 """The Streamlit page driven by AppTest with the extractive generator and a real index."""
 
 import shutil
+from datetime import date
 from pathlib import Path
 
 import pytest
@@ -148,3 +149,25 @@ def test_a_vector_store_that_is_down_at_start_is_reported_and_the_page_works(tmp
     test.chat_input[0].set_value("Which Russian foreign minister did Rubio meet?").run()
     assert not test.exception
     st.cache_resource.clear()
+
+
+def test_the_chat_can_be_limited_to_a_date_range_and_the_timeline_orders_articles(app):
+    test, articles = app
+    (articles / "cables-jan.txt").write_text(
+        "Cable Work Starts\n\nPublished: 14 January 2025\n\nCrews on the Velmora footbridge have replaced 12 cables.\n", "utf-8")
+    (articles / "cables-apr.txt").write_text(
+        "Cable Work Ends\n\nPublished: 22 April 2025\n\nCrews on the Velmora footbridge have replaced 40 cables.\n", "utf-8")
+    test.run()
+    assert not test.exception
+    timeline = next(expander for expander in test.expander if expander.label.startswith("Timeline"))
+    shown = timeline.dataframe[0].value
+    assert list(shown["file"]) == ["cables-jan.txt", "000_31ffb863ee8c8ad1.txt", "cables-apr.txt"]
+
+    next(toggle for toggle in test.toggle if toggle.label.startswith("Only articles published")).set_value(True).run()
+    test.date_input[0].set_value((date(2025, 1, 1), date(2025, 1, 31))).run()
+    test.chat_input[0].set_value("How many cables have crews replaced on the Velmora footbridge?").run()
+    assert not test.exception
+    assert "12" in all_markdown(test) and "40" not in all_markdown(test)
+    labels = [expander.label.replace("\\", "") for expander in test.expander if expander.label.startswith("[")]
+    assert labels and all("cables-jan.txt" in label for label in labels)
+    assert any("chosen dates" in caption.value for caption in test.caption)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 import streamlit as st
 
 from rag.answer import Finished, Queued, QuestionError, Retrieved, Token
@@ -17,6 +19,7 @@ from rag.generators import GeneratorUnavailable
 from rag.locks import IndexBusy
 from rag.service import RagService
 from rag.settings import load_settings
+from rag.timeframe import DateWindow
 
 st.set_page_config(page_title="News Desk · cited answers", layout="wide")
 
@@ -58,7 +61,8 @@ def render_sources(answer: dict, show_scores: bool) -> None:
     service = get_service()
     st.markdown(f"**Sources** · {len(citations)} sentence{'s' if len(citations) > 1 else ''}, highlighted in their articles")
     for citation in citations:
-        byline = " · ".join(filter(None, [citation["source"], citation.get("published")]))
+        also = citation.get("also_as") and "also saved as " + ", ".join(citation["also_as"])
+        byline = " · ".join(filter(None, [citation["source"], citation.get("published"), also]))
         label = f"[{citation['marker']}] {escape_markdown(citation['title'])} — {escape_markdown(byline)}"
         if show_scores:
             label += f" · score {citation['score']:.4f} · similarity {citation['similarity']:.2f}"
@@ -86,7 +90,7 @@ def render_answer(answer: dict, show_scores: bool) -> None:
     render_sources(answer, show_scores)
 
 
-def sidebar(service: RagService) -> tuple[str, int, bool]:
+def sidebar(service: RagService) -> tuple[str, int, bool, DateWindow | None]:
     settings = service.settings
     with st.sidebar:
         st.header("Settings")
@@ -103,11 +107,28 @@ def sidebar(service: RagService) -> tuple[str, int, bool]:
         )
         k = st.slider("Passages per answer", 1, 10, settings.k)
         show_scores = st.toggle("Show retrieval scores", value=False)
+        dates = date_filter(service)
 
         if not settings.read_only:
             upload_panel(service)
         library_panel(service)
-    return generator, k, show_scores
+    return generator, k, show_scores, dates
+
+
+def date_filter(service: RagService) -> DateWindow | None:
+    """An optional range of publication dates the chat searches within."""
+    published = service.index.keywords.published_dates()
+    if not published:
+        return None
+    if not st.toggle("Only articles published between…", value=False):
+        return None
+    first, last = date.fromisoformat(published[0]), date.fromisoformat(published[-1])
+    chosen = st.date_input("Published between", value=(first, last), format="YYYY-MM-DD")
+    if not isinstance(chosen, tuple) or len(chosen) != 2:
+        st.caption("Pick the last day too.")
+        return None
+    st.caption("Articles without a known date are left out while this is on.")
+    return DateWindow("the chosen dates", chosen[0], chosen[1])
 
 
 def library_panel(service: RagService) -> None:
@@ -241,11 +262,17 @@ def upload_panel(service: RagService) -> None:
 def articles_panel(service: RagService) -> None:
     """The indexed articles, each with a delete button."""
     st.header("Articles")
-    copies: dict[str, list[str]] = {}
-    for skipped in service.index.skipped_files():
-        if skipped.copy_of:
-            copies.setdefault(skipped.copy_of, []).append(skipped.source)
-    for article in service.index.articles():
+    copies = service.index.copies()
+    timeline = service.timeline()
+    dated = [article for article in timeline if article.get("published")]
+    if dated:
+        with st.expander(f"Timeline · {len(dated)} dated article{'s' if len(dated) > 1 else ''}"):
+            st.dataframe(
+                [{"published": a["published"], "title": a["title"], "file": a["source"]} for a in dated],
+                hide_index=True,
+                use_container_width=True,
+            )
+    for article in timeline:
         with st.expander(escape_markdown(article["title"])):
             st.caption(
                 escape_markdown(
@@ -263,7 +290,9 @@ def articles_panel(service: RagService) -> None:
                     st.rerun()
 
 
-def ask(service: RagService, question: str, generator: str, k: int, show_scores: bool) -> None:
+def ask(
+    service: RagService, question: str, generator: str, k: int, show_scores: bool, dates: DateWindow | None = None
+) -> None:
     history = [
         (turn["question"], turn["answer"]["answer"]) for turn in st.session_state.turns if not turn["answer"]["abstained"]
     ]
@@ -275,7 +304,7 @@ def ask(service: RagService, question: str, generator: str, k: int, show_scores:
 
     def tokens():
         drafting = False
-        for event in assistant.stream(question, history, k=k):
+        for event in assistant.stream(question, history, k=k, dates=dates):
             if isinstance(event, Retrieved):
                 with sources.container():
                     if event.question != question:
@@ -314,7 +343,7 @@ def main() -> None:
         st.error(escape_markdown(problem))
     if service.settings.read_only:
         service.refresh_if_stale()  # catch up with what another host indexed
-    generator, k, show_scores = sidebar(service)
+    generator, k, show_scores, dates = sidebar(service)
     st.title("News Desk")
     st.caption("Ask about the articles in the folder. Every answer cites the sentences it rests on.")
     st.session_state.setdefault("turns", [])
@@ -334,12 +363,12 @@ def main() -> None:
         with st.chat_message("assistant"):
             try:
                 warm_generator(generator)
-                ask(service, question, generator, k, show_scores)
+                ask(service, question, generator, k, show_scores, dates)
             except QuestionError as error:
                 st.warning(escape_markdown(str(error)))
             except GeneratorUnavailable as error:
                 st.error(escape_markdown(f"{error}. Search still works: the answer below quotes the articles without a model."))
-                ask(service, question, "extractive", k, show_scores)
+                ask(service, question, "extractive", k, show_scores, dates)
 
 
 main()

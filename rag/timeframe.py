@@ -1,0 +1,195 @@
+"""When a question is about: the period its words name, and whether it wants the newest reports.
+
+- A period: "in February", "in February 2025", "on 3 March 2025", "last week", "yesterday",
+  "this month". spaCy finds the time expressions (DATE entities) and dateparser reads them and
+  says how long a period they name (a day, a week, a month). Relative ones are read against
+  today. A month or a day named without a year matches it in any year: an archive has no single
+  "this February". Years alone ("in 2021") and weekdays alone make no period: a year in a
+  question is usually the year of an event, which an article may report years later (the year
+  stays a constraint the answer's evidence must meet, `rag.question`), and a weekday says
+  nothing without its week.
+- Newest first: "latest", "newest", "most recent(ly)", "recently", "currently".
+
+Periods are matched against articles' publication dates, which are when news was reported.
+"""
+
+from __future__ import annotations
+
+import calendar
+import re
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from functools import lru_cache
+from typing import TYPE_CHECKING
+
+from rag.dates import spoken
+from rag.nlp import parse
+
+if TYPE_CHECKING:
+    from rag.retrieval import HybridRetriever, ScoredPassage
+
+_MONTHS = {name.lower(): number for number, name in enumerate(calendar.month_name) if name}
+_MONTHS.update({name.lower(): number for number, name in enumerate(calendar.month_abbr) if name})
+_WEEKDAYS = {name.lower() for name in calendar.day_name} | {name.lower() for name in calendar.day_abbr}
+_YEAR = re.compile(r"\b(1[89]\d\d|2[01]\d\d)\b")
+_NEWEST_WORDS = frozenset({"latest", "newest", "recently", "currently"})
+
+
+@dataclass(frozen=True)
+class DateWindow:
+    """Publication dates an article must have: from `start` to `end` (inclusive), or a month
+    (and day) in any year."""
+
+    phrase: str
+    start: date | None = None
+    end: date | None = None
+    month: int | None = None  # any year
+    day: int | None = None  # with `month`: that day of it, in any year
+
+    def admits(self, iso: str | None) -> bool:
+        if not iso:
+            return False
+        try:
+            published = date.fromisoformat(iso)
+        except ValueError:
+            return False
+        if self.month is not None:
+            return published.month == self.month and (self.day is None or published.day == self.day)
+        return (self.start is None or self.start <= published) and (self.end is None or published <= self.end)
+
+    def describe(self) -> str:
+        """The window as readers say it: "February, any year", "1 February 2025 to 28 February 2025"."""
+        if self.month is not None:
+            name = calendar.month_name[self.month]
+            return f"{self.day} {name}, any year" if self.day else f"{name}, any year"
+        if self.start and self.end:
+            if self.start == self.end:
+                return spoken(self.start.isoformat())
+            return f"{spoken(self.start.isoformat())} to {spoken(self.end.isoformat())}"
+        if self.start:
+            return f"{spoken(self.start.isoformat())} or later"
+        if self.end:
+            return f"{spoken(self.end.isoformat())} or earlier"
+        return "any date"
+
+
+@dataclass(frozen=True)
+class TimeFrame:
+    window: DateWindow | None = None
+    newest_first: bool = False
+
+
+def time_frame(question: str, today: date) -> TimeFrame:
+    """The period a question names, if any, and whether it asks for the newest reports."""
+    doc = parse(question)
+    window = None
+    for entity in doc.ents:
+        if entity.label_ == "DATE" and (window := _window(entity, today)):
+            break
+    return TimeFrame(window, bool(newest_words(doc)))
+
+
+def newest_words(doc) -> set[int]:
+    """Positions of the words asking for the newest reports in a parsed question ("latest",
+    "most recent"): the articles' dates answer them, not their text."""
+    words = [token.lower_ for token in doc]
+    found = {i for i, word in enumerate(words) if word in _NEWEST_WORDS}
+    for i in range(len(words) - 1):
+        if words[i] == "most" and words[i + 1] == "recent":
+            found |= {i, i + 1}
+    return found
+
+
+def _window(entity, today: date) -> DateWindow | None:
+    words = [token.lower_.rstrip(".") for token in entity]
+    if any(word in _WEEKDAYS for word in words):
+        return None
+    month = next((_MONTHS[word] for word in words if word in _MONTHS), None)
+    year = _YEAR.search(entity.text)
+    # "late February", "early March 2025": dateparser reads the month and year without the modifier
+    text = entity.text if month is None else " ".join(t.text for t in entity if t.like_num or t.lower_.rstrip(".") in _MONTHS)
+    period, moment = _read(text, today)
+    if moment is None:
+        return None
+    if period == "month":
+        if month is None:  # "this month", "last month"
+            first = moment.replace(day=1)
+            return DateWindow(entity.text, first, _month_end(first))
+        if year is None:
+            return DateWindow(entity.text, month=month)
+        first = date(int(year.group()), month, 1)
+        return DateWindow(entity.text, first, _month_end(first))
+    if period == "week":
+        monday = moment - timedelta(days=moment.weekday())
+        return DateWindow(entity.text, monday, monday + timedelta(days=6))
+    if period == "day":
+        if month is None:  # "yesterday", "two days ago"
+            return DateWindow(entity.text, moment, moment)
+        if year is None:
+            return DateWindow(entity.text, month=month, day=moment.day)
+        return DateWindow(entity.text, moment, moment)
+    return None
+
+
+@lru_cache(maxsize=512)
+def _read(text: str, today: date) -> tuple[str | None, date | None]:
+    from dateparser.date import DateDataParser
+
+    parser = DateDataParser(
+        languages=["en"],
+        settings={
+            "RELATIVE_BASE": datetime.combine(today, datetime.min.time()),
+            "PREFER_DATES_FROM": "past",
+            "RETURN_TIME_AS_PERIOD": True,
+        },
+    )
+    try:
+        found = parser.get_date_data(text)
+    except (ValueError, OverflowError):
+        return None, None
+    if found.date_obj is None:
+        return None, None
+    return found.period, found.date_obj.date()
+
+
+def _month_end(first: date) -> date:
+    return first.replace(day=calendar.monthrange(first.year, first.month)[1])
+
+
+def search_in_time(
+    retriever: HybridRetriever,
+    query: str,
+    k: int | None,
+    frame: TimeFrame,
+    chosen: DateWindow | None = None,
+    min_relevance: float = 0.0,
+    spread: bool = False,
+) -> tuple[list[ScoredPassage], list[str]]:
+    """Search as the question's time (`frame`, from `time_frame`) asks, with a note for the reader
+    on what was searched.
+
+    Dates the reader chose (`chosen`) bound the search strictly. A period the question names
+    bounds it too, unless no article of that period bears on the question (nothing retrieved
+    reaches `min_relevance`): then every article is searched and the note says so, since news of
+    an event can be published after it. "Latest" questions get the newest relevant articles first.
+    """
+    window = chosen or frame.window
+    notes: list[str] = []
+    if window is not None:
+        passages, notes = retriever.search_with_notes(
+            query, k, window=window, newest_first=frame.newest_first, spread=spread
+        )
+        relevant = bool(passages) and max(p.similarity for p in passages) >= min_relevance
+        if chosen is not None:
+            said = (f"Only articles published in the chosen dates ({window.describe()}) were searched."
+                    if passages else f"No indexed article was published in the chosen dates ({window.describe()}).")
+            return passages, [*notes, said]
+        if relevant:
+            return passages, [*notes, f"Only articles published in the period the question names "
+                                      f"({window.describe()}) were searched."]
+        notes = [f"No article published in the period the question names ({window.describe()}) bears on it, "
+                 "so every article was searched."]
+    passages, searched = retriever.search_with_notes(query, k, newest_first=frame.newest_first, spread=spread)
+    if frame.newest_first and passages:
+        searched.append("The newest of the relevant articles were searched first, as the question asks.")
+    return passages, [*notes, *searched]

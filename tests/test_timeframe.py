@@ -1,0 +1,131 @@
+"""Questions with a time: the period they name bounds the search, "latest" favours the newest
+reports, and the reader's chosen dates bound it strictly."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+
+from conftest import indexed_articles, synthetic_articles
+from rag.timeframe import DateWindow, time_frame
+
+TODAY = date(2026, 12, 1)
+
+
+@pytest.mark.parametrize(
+    ("question", "described"),
+    [
+        ("What did the ministry say in February?", "February, any year"),
+        ("What did the ministry say in late February?", "February, any year"),
+        ("How many people attended in February 2025?", "1 February 2025 to 28 February 2025"),
+        ("What was announced on 3 March 2025?", "3 March 2025"),
+        ("What was announced on March 3?", "3 March, any year"),
+        ("What did the report of Sept. 4, 2025 say?", "4 September 2025"),
+        ("What happened last week in the talks?", "23 November 2026 to 29 November 2026"),
+        ("What happened yesterday?", "30 November 2026"),
+        ("What was decided this month?", "1 December 2026 to 31 December 2026"),
+    ],
+)
+def test_the_period_a_question_names_is_read(question, described):
+    window = time_frame(question, TODAY).window
+    assert window is not None and window.describe() == described
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "Who won the 2021 edition?",  # a year names an event, which may be reported years later
+        "What did the minister say on Monday?",  # a weekday without its week
+        "How long did the war last, two years?",  # a duration
+        "What did they agree in the 1990s?",
+        "When did the talks start?",
+        "Who may attend the talks?",
+    ],
+)
+def test_years_weekdays_and_durations_name_no_period(question):
+    assert time_frame(question, TODAY).window is None
+
+
+def test_latest_and_most_recent_ask_for_the_newest_reports():
+    assert time_frame("What is the latest on the ceasefire?", TODAY).newest_first
+    assert time_frame("What happened most recently at the port?", TODAY).newest_first
+    assert not time_frame("What happened at the port?", TODAY).newest_first
+
+
+def test_a_window_admits_dates_in_it_and_nothing_undated():
+    february = DateWindow("February", month=2)
+    assert february.admits("2019-02-28") and february.admits("2025-02-01")
+    assert not february.admits("2025-03-01") and not february.admits(None) and not february.admits("soon")
+    spring = DateWindow("chosen", date(2025, 3, 1), date(2025, 5, 31))
+    assert spring.admits("2025-03-01") and spring.admits("2025-05-31") and not spring.admits("2025-06-01")
+    assert DateWindow("since", start=date(2025, 1, 1)).describe() == "1 January 2025 or later"
+
+
+# Three reports on one repair, months apart, each with its own count; and unrelated reports.
+REPORTS = {
+    "bridge-jan.txt": "Harbour Bridge Repair Begins\n\nPublished: 14 January 2025\n\n"
+                      "Crews on the Harbour Bridge have replaced 12 of its 96 suspension cables, the city engineer said. "
+                      "The work closes one lane at night.\n",
+    "bridge-feb.txt": "Harbour Bridge Repair Halfway\n\nPublished: 18 February 2025\n\n"
+                      "Crews on the Harbour Bridge have replaced 48 of its 96 suspension cables, the city engineer said. "
+                      "Night closures continue.\n",
+    "bridge-apr.txt": "Harbour Bridge Repair Nears End\n\nPublished: 22 April 2025\n\n"
+                      "Crews on the Harbour Bridge have replaced 90 of its 96 suspension cables, the city engineer said. "
+                      "The last lane reopens in May.\n",
+}
+
+
+@pytest.fixture(scope="module")
+def dated_service(tmp_path_factory, embedder):
+    return indexed_articles(tmp_path_factory.mktemp("dated"), {**REPORTS, **synthetic_articles(12)}, embedder)
+
+
+def _assistant(service):
+    assistant = service.assistant("extractive")
+    assistant.today = lambda: TODAY
+    return assistant
+
+
+def test_a_month_in_the_question_answers_from_that_months_report(dated_service):
+    answer = _assistant(dated_service).ask("How many suspension cables had crews replaced in February?")
+    assert not answer.abstained, answer.checks
+    assert {c.source for c in answer.citations} == {"bridge-feb.txt"}
+    assert "48" in answer.answer
+    assert any("February, any year" in note for note in answer.notes)
+
+
+def test_latest_answers_from_the_newest_report(dated_service):
+    answer = _assistant(dated_service).ask("What is the latest number of suspension cables crews have replaced?")
+    assert not answer.abstained, answer.checks
+    assert answer.citations[0].source == "bridge-apr.txt"
+    assert "As of 22 April 2025" in " ".join(answer.notes)
+
+
+def test_without_a_time_every_report_is_searched(dated_service):
+    passages, _ = dated_service.retriever.search_with_notes("suspension cables replaced on the Harbour Bridge", k=3)
+    assert {p.source for p in passages} == set(REPORTS)
+
+
+def test_a_period_with_no_relevant_article_searches_every_article_and_says_so(dated_service):
+    answer = _assistant(dated_service).ask("How many suspension cables had crews replaced in July?")
+    assert any("July, any year" in note and "every article was searched" in note for note in answer.notes)
+    assert answer.abstained or answer.citations[0].source in REPORTS  # answered from another month, dated
+
+
+def test_the_readers_dates_bound_the_search_strictly(dated_service):
+    january = DateWindow("the chosen dates", date(2025, 1, 1), date(2025, 1, 31))
+    answer = _assistant(dated_service).ask("How many suspension cables have crews replaced?", dates=january)
+    assert not answer.abstained, answer.checks
+    assert {c.source for c in answer.citations} == {"bridge-jan.txt"}
+
+    summer = DateWindow("the chosen dates", date(2025, 6, 1), date(2025, 8, 31))
+    answer = _assistant(dated_service).ask("How many suspension cables have crews replaced?", dates=summer)
+    assert answer.abstained and not answer.citations
+    assert any("No indexed article was published in the chosen dates" in note for note in answer.notes)
+
+
+def test_a_day_named_in_the_question_is_met_by_the_articles_date(dated_service):
+    answer = _assistant(dated_service).ask("How many suspension cables had been replaced on 22 April 2025?")
+    assert not answer.abstained, answer.checks
+    assert {c.source for c in answer.citations} == {"bridge-apr.txt"}
