@@ -146,8 +146,7 @@ def content_stems(doc, skip: set[int] = frozenset()) -> frozenset[str]:
 
 
 _COMPARING = frozenset(
-    "compare comparison differ difference different contrast versus vs both agree disagree "
-    "similar similarly unlike whereas".split()
+    "compare comparison differ difference different contrast versus vs both disagree unlike whereas".split()
 )
 _SIDES = frozenset({"PERSON", "ORG", "NORP", "GPE"})
 

@@ -39,3 +39,20 @@ def test_wh_phrase_is_not_a_term_the_evidence_must_repeat():
     assert asked.kind == TIME
     assert not any(term.startswith("year") for term in asked.terms)
     assert any(term.startswith("museum") for term in asked.terms)
+
+
+@pytest.mark.parametrize(
+    ("question", "compares"),
+    [
+        ("How do the Chinese and American views of the talks differ?", True),
+        ("What is the difference between the two proposals?", True),
+        ("Did both reports give the same number of victims?", True),
+        ("How did Moscow's position contrast with Kyiv's?", True),
+        ("What did Russia and Ukraine say about the ceasefire?", True),  # two named sides
+        ("What did Russia say about the ceasefire?", False),
+        ("Which countries agreed to the ceasefire?", False),
+        ("In which earlier crises did China use a similar approach?", False),
+    ],
+)
+def test_questions_that_compare_or_join_sides_are_recognised(question, compares):
+    assert analyse(question).compares is compares
