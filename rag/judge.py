@@ -18,10 +18,10 @@ import numpy as np
 
 from rag import prompts
 
-def judge_messages(question: str, sentence: str) -> list[dict[str, str]]:
+def judge_messages(question: str, sentence: str, wording: str = prompts.JUDGE) -> list[dict[str, str]]:
     return [
         {"role": "system", "content": prompts.SYSTEM},
-        {"role": "user", "content": prompts.judge_prompt(question, sentence)},
+        {"role": "user", "content": prompts.judge_prompt(question, sentence, wording)},
     ]
 
 
@@ -37,7 +37,8 @@ class LlamaJudge:
     Not thread-safe: the caller holds the model's lock.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, wording: str = prompts.JUDGE) -> None:
+        self.wording = wording
         self._formatter = None
         self._answer_tokens: dict[str, int] | None = None
 
@@ -63,7 +64,7 @@ class LlamaJudge:
 
     def __call__(self, chat_model, question: str, sentence: str) -> float:
         llama = chat_model.client
-        prompt = self._format(llama, judge_messages(question, sentence))
+        prompt = self._format(llama, judge_messages(question, sentence, self.wording))
         tokens = llama.tokenize(prompt.encode("utf-8"), add_bos=False, special=True)
         # Reuse the evaluated prefix (the fixed system prompt) and evaluate only the rest.
         cached = llama.input_ids[: llama.n_tokens].tolist()

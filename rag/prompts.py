@@ -44,5 +44,5 @@ def selection_prompt(question: str, sentences: Sequence[str], titles: Sequence[s
     return numbered_sentences(sentences, titles) + "\n\n" + SELECT.format(question=question)
 
 
-def judge_prompt(question: str, sentence: str) -> str:
-    return JUDGE.format(sentence=" ".join(sentence.split()), question=question)
+def judge_prompt(question: str, sentence: str, wording: str = JUDGE) -> str:
+    return wording.format(sentence=" ".join(sentence.split()), question=question)

@@ -26,8 +26,9 @@ class Settings(BaseSettings):
     max_article_bytes: int = 2_000_000
     watch_seconds: float = Field(5.0, ge=0.0)  # how often the page looks for changed files; 0: never
 
-    # Embedding: the same model on ONNX Runtime or on torch (sentence-transformers); a change re-embeds
-    embedder: Literal["onnx", "onnx-int8", "torch"] = "torch"
+    # Embedding: the same model on ONNX Runtime (8-bit or 32-bit weights) or on torch
+    # (sentence-transformers); a change re-embeds. 8-bit is the fastest at the same measured quality.
+    embedder: Literal["onnx", "onnx-int8", "torch"] = "onnx-int8"
     embedder_threads: int = Field(2, ge=1)
 
     # Splitting (sizes in the embedder's word pieces; all-MiniLM-L6-v2 reads at most 256)

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from rag.embedding import SentenceTransformerEmbeddings
+from rag.embedding import SentenceTransformerEmbeddings, make_embedder
 from rag.service import RagService
 from rag.settings import load_settings
 
@@ -39,7 +39,8 @@ needs_dev_set = pytest.mark.skipif(not DEV_QA.exists(), reason="../shared/eval/d
 
 @pytest.fixture(scope="session")
 def embedder() -> SentenceTransformerEmbeddings:
-    model = SentenceTransformerEmbeddings()
+    """The embedder the settings choose by default (what users run)."""
+    model = make_embedder(load_settings())
     model.warm_up()
     return model
 
