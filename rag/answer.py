@@ -34,7 +34,7 @@ from rag.generators import Generator, Selection
 from rag.question import Question, analyse
 from rag.retrieval import HybridRetriever, ScoredPassage
 from rag.settings import Settings
-from rag.timeframe import DateWindow, search_in_time, time_frame
+from rag.timeframe import DateWindow, search_in_time
 from rag.verification import EvidenceCheck, check_claim, check_evidence, coverage, locate
 
 ABSTENTION = "The articles don't say. Nothing in the indexed articles answers this question."
@@ -269,10 +269,9 @@ class Assistant:
         started = time.perf_counter()
         question, notes = self.prepare(question)
         search_query = standalone_question(question, history, self.generator)
-        frame = time_frame(search_query, self.today())
+        asked = analyse(search_query)
         passages, search_notes = search_in_time(
-            self.retriever, search_query, k, frame, dates, self.settings.min_relevance,
-            spread=analyse(search_query).compares,
+            self.retriever, asked, k, self.today(), dates, self.settings.min_relevance
         )
         notes += search_notes
         retrieved_at = time.perf_counter()
@@ -283,7 +282,7 @@ class Assistant:
         evidence: list[EvidenceSentence] = []
         if passages and best >= self.settings.min_relevance:
             evidence = self.ranker.rank(search_query, passages, self.settings.evidence_sentences)
-            if frame.newest_first:
+            if asked.newest_first:
                 evidence = newest_first(evidence, passages)
         selection = Selection([])
         if evidence:
@@ -302,7 +301,6 @@ class Assistant:
             timings["select_ms"] = round((selected_at - retrieved_at) * 1000, 1)
 
         verify_started = time.perf_counter()
-        asked = analyse(search_query)
         verdict = self.verify(asked, evidence, passages, selection)
         answer = self.compose(question, asked, evidence, passages, selection, verdict)
         answer.notes = notes + selection.notes + answer.notes

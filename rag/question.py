@@ -19,7 +19,6 @@ from dataclasses import dataclass
 
 from rag.citations import stemmer
 from rag.nlp import fold, parse
-from rag.timeframe import newest_words
 
 PERSON, TIME, QUANTITY, PLACE, ORGANISATION = "person", "time", "quantity", "place", "organisation"
 
@@ -145,6 +144,20 @@ def content_stems(doc, skip: set[int] = frozenset()) -> frozenset[str]:
     return frozenset(found)
 
 
+_NEWEST_WORDS = frozenset({"latest", "newest", "recently", "currently"})
+
+
+def _newest_words(doc) -> set[int]:
+    """Positions of the words asking for the newest reports ("latest", "most recent"): the
+    articles' dates answer them, not their text."""
+    words = [token.lower_ for token in doc]
+    found = {i for i, word in enumerate(words) if word in _NEWEST_WORDS}
+    for i in range(len(words) - 1):
+        if words[i] == "most" and words[i + 1] == "recent":
+            found |= {i, i + 1}
+    return found
+
+
 _COMPARING = frozenset(
     "compare comparison differ difference different contrast versus vs both disagree unlike whereas".split()
 )
@@ -181,7 +194,7 @@ def analyse(question: str) -> Question:
     for token in doc:  # numbers spaCy did not put inside an entity
         if token.ent_type_ == "" and _NUMBER.match(token.text):
             numbers.append(token.text)
-    newest = newest_words(doc)
+    newest = _newest_words(doc)
     terms = content_stems(doc, skip=phrase | newest)
     return Question(
         text=question,

@@ -24,7 +24,7 @@ from rag.index import ArticleIndex, passage_text
 from rag.timeframe import DateWindow
 
 FALLBACK_PASSAGES = 20  # keyword results embedded afresh when the vector store cannot be read
-NEWEST_POOL = 3  # with newest_first: how many times k best passages are ordered by date
+NEWEST_POOL = 3  # with newest_first or spread: how many times k best passages are chosen from
 
 
 class VectorStoreUnavailable(RuntimeError):
@@ -184,17 +184,16 @@ class HybridRetriever(BaseRetriever):
             )
         else:
             fused = convex_combination(similarity, keyword_scores, pooled, self.dense_weight)
-        best = sorted(pooled, key=lambda doc_id: fused.get(doc_id, 0.0), reverse=True)
-        if newest_first:
-            pool = best[: NEWEST_POOL * k]
-            documents = self.index.keywords.get(pool)
-            best = sorted(
-                (doc_id for doc_id in pool if doc_id in documents),
-                key=lambda doc_id: documents[doc_id].metadata.get("published") or "",
-                reverse=True,  # a stable sort: the same date keeps the fused order
-            )
-        best = spread_over_articles(best, k, self.index.keywords.get(best[: NEWEST_POOL * k])) if spread else best[:k]
-        documents = self.index.keywords.get(best)
+        ranked = sorted(pooled, key=lambda doc_id: fused.get(doc_id, 0.0), reverse=True)
+        if newest_first or spread:  # both choose among the NEWEST_POOL * k best, by their articles
+            documents = self.index.keywords.get(ranked[: NEWEST_POOL * k])
+            ranked = [doc_id for doc_id in ranked[: NEWEST_POOL * k] if doc_id in documents]
+            if newest_first:
+                ranked.sort(key=lambda doc_id: documents[doc_id].metadata.get("published") or "", reverse=True)
+            best = spread_over_articles(ranked, k, documents) if spread else ranked[:k]
+        else:
+            best = ranked[:k]
+            documents = self.index.keywords.get(best)
         dense_rank = {doc_id: rank for rank, doc_id in enumerate(dense_ids, start=1)}
         keyword_rank = {doc_id: rank for rank, doc_id in enumerate(keyword_scores, start=1)}
         return [

@@ -8,7 +8,7 @@
   question is usually the year of an event, which an article may report years later (the year
   stays a constraint the answer's evidence must meet, `rag.question`), and a weekday says
   nothing without its week.
-- Newest first: "latest", "newest", "most recent(ly)", "recently", "currently".
+- Newest first, when the question asks for it (`rag.question.Question.newest_first`).
 
 Periods are matched against articles' publication dates, which are when news was reported.
 """
@@ -26,13 +26,13 @@ from rag.dates import spoken
 from rag.nlp import parse
 
 if TYPE_CHECKING:
+    from rag.question import Question
     from rag.retrieval import HybridRetriever, ScoredPassage
 
 _MONTHS = {name.lower(): number for number, name in enumerate(calendar.month_name) if name}
 _MONTHS.update({name.lower(): number for number, name in enumerate(calendar.month_abbr) if name})
 _WEEKDAYS = {name.lower() for name in calendar.day_name} | {name.lower() for name in calendar.day_abbr}
 _YEAR = re.compile(r"\b(1[89]\d\d|2[01]\d\d)\b")
-_NEWEST_WORDS = frozenset({"latest", "newest", "recently", "currently"})
 
 
 @dataclass(frozen=True)
@@ -73,31 +73,12 @@ class DateWindow:
         return "any date"
 
 
-@dataclass(frozen=True)
-class TimeFrame:
-    window: DateWindow | None = None
-    newest_first: bool = False
-
-
-def time_frame(question: str, today: date) -> TimeFrame:
-    """The period a question names, if any, and whether it asks for the newest reports."""
-    doc = parse(question)
-    window = None
-    for entity in doc.ents:
+def named_period(question: str, today: date) -> DateWindow | None:
+    """The period a question names, if any."""
+    for entity in parse(question).ents:
         if entity.label_ == "DATE" and (window := _window(entity, today)):
-            break
-    return TimeFrame(window, bool(newest_words(doc)))
-
-
-def newest_words(doc) -> set[int]:
-    """Positions of the words asking for the newest reports in a parsed question ("latest",
-    "most recent"): the articles' dates answer them, not their text."""
-    words = [token.lower_ for token in doc]
-    found = {i for i, word in enumerate(words) if word in _NEWEST_WORDS}
-    for i in range(len(words) - 1):
-        if words[i] == "most" and words[i + 1] == "recent":
-            found |= {i, i + 1}
-    return found
+            return window
+    return None
 
 
 def _window(entity, today: date) -> DateWindow | None:
@@ -158,27 +139,25 @@ def _month_end(first: date) -> date:
 
 def search_in_time(
     retriever: HybridRetriever,
-    query: str,
+    asked: Question,
     k: int | None,
-    frame: TimeFrame,
+    today: date,
     chosen: DateWindow | None = None,
     min_relevance: float = 0.0,
-    spread: bool = False,
 ) -> tuple[list[ScoredPassage], list[str]]:
-    """Search as the question's time (`frame`, from `time_frame`) asks, with a note for the reader
-    on what was searched.
+    """Search for the analysed question as its time asks, with a note for the reader on what was
+    searched; a question that compares or joins draws on several articles (`spread`).
 
     Dates the reader chose (`chosen`) bound the search strictly. A period the question names
     bounds it too, unless no article of that period bears on the question (nothing retrieved
     reaches `min_relevance`): then every article is searched and the note says so, since news of
     an event can be published after it. "Latest" questions get the newest relevant articles first.
     """
-    window = chosen or frame.window
+    query, newest, spread = asked.text, asked.newest_first, asked.compares
+    window = chosen or named_period(query, today)
     notes: list[str] = []
     if window is not None:
-        passages, notes = retriever.search_with_notes(
-            query, k, window=window, newest_first=frame.newest_first, spread=spread
-        )
+        passages, notes = retriever.search_with_notes(query, k, window=window, newest_first=newest, spread=spread)
         relevant = bool(passages) and max(p.similarity for p in passages) >= min_relevance
         if chosen is not None:
             said = (f"Only articles published in the chosen dates ({window.describe()}) were searched."
@@ -189,7 +168,7 @@ def search_in_time(
                                       f"({window.describe()}) were searched."]
         notes = [f"No article published in the period the question names ({window.describe()}) bears on it, "
                  "so every article was searched."]
-    passages, searched = retriever.search_with_notes(query, k, newest_first=frame.newest_first, spread=spread)
-    if frame.newest_first and passages:
+    passages, searched = retriever.search_with_notes(query, k, newest_first=newest, spread=spread)
+    if newest and passages:
         searched.append("The newest of the relevant articles were searched first, as the question asks.")
     return passages, [*notes, *searched]

@@ -8,7 +8,8 @@ from datetime import date
 import pytest
 
 from conftest import indexed_articles, synthetic_articles
-from rag.timeframe import DateWindow, time_frame
+from rag.question import analyse
+from rag.timeframe import DateWindow, named_period
 
 TODAY = date(2026, 12, 1)
 
@@ -28,7 +29,7 @@ TODAY = date(2026, 12, 1)
     ],
 )
 def test_the_period_a_question_names_is_read(question, described):
-    window = time_frame(question, TODAY).window
+    window = named_period(question, TODAY)
     assert window is not None and window.describe() == described
 
 
@@ -44,13 +45,13 @@ def test_the_period_a_question_names_is_read(question, described):
     ],
 )
 def test_years_weekdays_and_durations_name_no_period(question):
-    assert time_frame(question, TODAY).window is None
+    assert named_period(question, TODAY) is None
 
 
 def test_latest_and_most_recent_ask_for_the_newest_reports():
-    assert time_frame("What is the latest on the ceasefire?", TODAY).newest_first
-    assert time_frame("What happened most recently at the port?", TODAY).newest_first
-    assert not time_frame("What happened at the port?", TODAY).newest_first
+    assert analyse("What is the latest on the ceasefire?").newest_first
+    assert analyse("What happened most recently at the port?").newest_first
+    assert not analyse("What happened at the port?").newest_first
 
 
 def test_a_window_admits_dates_in_it_and_nothing_undated():
