@@ -133,3 +133,11 @@ def test_a_day_named_in_the_question_is_met_by_the_articles_date(dated_service):
     answer = _assistant(dated_service).ask("How many suspension cables had been replaced on 22 April 2025?")
     assert not answer.abstained, answer.checks
     assert {c.source for c in answer.citations} == {"bridge-apr.txt"}
+
+
+def test_newest_first_retrieval_puts_the_newest_relevant_article_first(dated_service):
+    query = "How many suspension cables have crews on the Harbour Bridge replaced?"
+    plain = dated_service.retriever.search(query, k=1)
+    newest, _ = dated_service.retriever.search_with_notes(query, k=1, newest_first=True)
+    assert plain[0].source != "bridge-apr.txt"  # by relevance alone another report comes first
+    assert newest[0].source == "bridge-apr.txt"
