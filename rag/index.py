@@ -132,19 +132,28 @@ class KeywordIndex:
                 "DELETE FROM passages WHERE id = ?", [(doc_id,) for doc_id in ids]
             )
 
-    def search(self, query: str, k: int, published: Sequence[str] | None = None) -> list[tuple[str, float]]:
-        """Ids and BM25 scores (higher is better) of the best `k` passages; with `published`,
-        only of articles published on one of those (ISO) dates."""
+    def search(
+        self,
+        query: str,
+        k: int,
+        published: Sequence[str] | None = None,
+        not_published: Sequence[str] | None = None,
+    ) -> list[tuple[str, float]]:
+        """Ids and BM25 scores (higher is better) of the best `k` passages. With `published`, only
+        of articles published on one of those (ISO) dates; with `not_published`, of every article
+        except those published on one of those dates (undated articles are kept)."""
         terms = query_terms(query)
         if not terms:
             return []
         match = " OR ".join('"' + term.replace('"', '""') + '"' for term in terms)
-        if published is not None:
-            dates = list(published)
+        if published is not None or not_published:
+            dates = list(published if published is not None else not_published or [])
+            marks = ",".join("?" * len(dates))
+            day = "json_extract(p.metadata, '$.published')"
+            keep = f"{day} IN ({marks})" if published is not None else f"({day} IS NULL OR {day} NOT IN ({marks}))"
             rows = self._connection().execute(
                 "SELECT p.id, -passages_fts.rank FROM passages_fts JOIN passages p ON p.rowid = passages_fts.rowid "
-                f"WHERE passages_fts MATCH ? AND json_extract(p.metadata, '$.published') IN ({','.join('?' * len(dates))}) "
-                "ORDER BY passages_fts.rank LIMIT ?",
+                f"WHERE passages_fts MATCH ? AND {keep} ORDER BY passages_fts.rank LIMIT ?",
                 (match, *dates, k),
             )
             return [(doc_id, float(score)) for doc_id, score in rows]

@@ -144,10 +144,12 @@ class HybridRetriever(BaseRetriever):
         window: DateWindow | None = None,
         newest_first: bool = False,
         spread: bool = False,
+        keep_undated: bool = False,
     ) -> tuple[list[ScoredPassage], list[str]]:
         """The best `k` passages, and notes for the reader when a search could not be made.
 
-        With a `window`, only passages of articles published within it are searched. With
+        With a `window`, only passages of articles published within it are searched, and with
+        `keep_undated` those of articles whose date is unknown too. With
         `newest_first`, the `NEWEST_POOL` times `k` best passages are ordered by their article's
         publication date, newest first (undated ones last), and the first `k` of them kept. With
         `spread` (questions that compare or join), no article gives more than half of the `k`
@@ -159,17 +161,31 @@ class HybridRetriever(BaseRetriever):
         total = self.index.keywords.count()  # SQLite: consistent even while another process writes
         if total == 0:
             return [], []
-        published = None
+        published: list[str] | None = None  # only these dates
+        not_published: list[str] | None = None  # every date but these, and undated articles
         if window is not None:
-            published = [day for day in self.index.keywords.published_dates() if window.admits(day)]
-            if not published:
-                return [], []
+            known = self.index.keywords.published_dates()
+            if keep_undated:
+                not_published = [day for day in known if not window.admits(day)]
+            else:
+                published = [day for day in known if window.admits(day)]
+                if not published:
+                    return [], []
         query_vector = np.asarray(self.index.embedder.embed_query(query), dtype=np.float32)
-        keyword = self.index.keywords.search(query, self.candidates, published) if self.dense_weight < 1 else []
+        keyword = (
+            self.index.keywords.search(query, self.candidates, published, not_published)
+            if self.dense_weight < 1 else []
+        )
         keyword_scores = dict(keyword)
         notes: list[str] = []
+        if published is not None:
+            where: dict | None = {"published": {"$in": published}}
+        elif not_published:
+            where = {"published": {"$nin": not_published}}  # Chroma keeps passages without the key
+        else:
+            where = None
         try:
-            dense_ids, similarity = self._dense_candidates(query_vector, list(keyword_scores), total, published)
+            dense_ids, similarity = self._dense_candidates(query_vector, list(keyword_scores), total, where)
         except VectorStoreUnavailable as error:
             notes.append(f"The vector store could not be read ({error}); this answer rests on keyword search alone.")
             fallback = list(keyword_scores)[: max(FALLBACK_PASSAGES, k)]
@@ -209,7 +225,7 @@ class HybridRetriever(BaseRetriever):
         ], notes
 
     def _dense_candidates(
-        self, query_vector: np.ndarray, keyword_ids: list[str], total: int, published: list[str] | None = None
+        self, query_vector: np.ndarray, keyword_ids: list[str], total: int, where: dict | None = None
     ) -> tuple[list[str], dict[str, float]]:
         """Dense candidates, and the cosine similarity of every candidate of either search.
 
@@ -225,7 +241,7 @@ class HybridRetriever(BaseRetriever):
                     found = self.index.collection.query(
                         query_embeddings=[query_vector.tolist()],
                         n_results=min(self.candidates, total),
-                        where=None if published is None else {"published": {"$in": published}},
+                        where=where,
                         include=[],
                     )
                     dense_ids = found["ids"][0]

@@ -149,7 +149,7 @@ def search_in_time(
     searched; a question that compares or joins draws on several articles (`spread`).
 
     Dates the reader chose (`chosen`) bound the search strictly. A period the question names
-    bounds it too, unless no article of that period bears on the question (nothing retrieved
+    leaves out the articles known to be from other dates (undated ones stay in), unless no article of that period bears on the question (nothing retrieved
     reaches `min_relevance`): then every article is searched and the note says so, since news of
     an event can be published after it. "Latest" questions get the newest relevant articles first.
     """
@@ -157,15 +157,17 @@ def search_in_time(
     window = chosen or named_period(query, today)
     notes: list[str] = []
     if window is not None:
-        passages, notes = retriever.search_with_notes(query, k, window=window, newest_first=newest, spread=spread)
+        passages, notes = retriever.search_with_notes(
+            query, k, window=window, newest_first=newest, spread=spread, keep_undated=chosen is None
+        )
         relevant = bool(passages) and max(p.similarity for p in passages) >= min_relevance
         if chosen is not None:
             said = (f"Only articles published in the chosen dates ({window.describe()}) were searched."
                     if passages else f"No indexed article was published in the chosen dates ({window.describe()}).")
             return passages, [*notes, said]
         if relevant:
-            return passages, [*notes, f"Only articles published in the period the question names "
-                                      f"({window.describe()}) were searched."]
+            return passages, [*notes, f"Articles published outside the period the question names "
+                                      f"({window.describe()}) were left out."]
         notes = [f"No article published in the period the question names ({window.describe()}) bears on it, "
                  "so every article was searched."]
     passages, searched = retriever.search_with_notes(query, k, newest_first=newest, spread=spread)

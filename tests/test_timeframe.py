@@ -9,7 +9,7 @@ import pytest
 
 from conftest import indexed_articles, synthetic_articles
 from rag.question import analyse
-from rag.timeframe import DateWindow, named_period
+from rag.timeframe import DateWindow, named_period, search_in_time
 
 TODAY = date(2026, 12, 1)
 
@@ -111,8 +111,14 @@ def test_without_a_time_every_report_is_searched(dated_service):
     assert {p.source for p in passages} == set(REPORTS)
 
 
-def test_a_period_with_no_relevant_article_searches_every_article_and_says_so(dated_service):
-    answer = _assistant(dated_service).ask("How many suspension cables had crews replaced in July?")
+@pytest.fixture(scope="module")
+def reports_only(tmp_path_factory, embedder):
+    """Only the dated reports: no article is undated, so a month none was published in keeps none."""
+    return indexed_articles(tmp_path_factory.mktemp("reports"), REPORTS, embedder)
+
+
+def test_a_period_with_no_relevant_article_searches_every_article_and_says_so(reports_only):
+    answer = _assistant(reports_only).ask("How many suspension cables had crews replaced in July?")
     assert any("July, any year" in note and "every article was searched" in note for note in answer.notes)
     assert answer.abstained or answer.citations[0].source in REPORTS  # answered from another month, dated
 
@@ -141,3 +147,23 @@ def test_newest_first_retrieval_puts_the_newest_relevant_article_first(dated_ser
     newest, _ = dated_service.retriever.search_with_notes(query, k=1, newest_first=True)
     assert plain[0].source != "bridge-apr.txt"  # by relevance alone another report comes first
     assert newest[0].source == "bridge-apr.txt"
+
+
+def test_a_period_in_the_question_keeps_undated_articles_and_the_readers_dates_do_not(tmp_path, embedder):
+    articles = {
+        "ferry-undated.txt": "Island Ferry Back in Service\n\n"
+                             "The island ferry carried 3,400 passengers in its first week back, the port authority said.\n",
+        "ferry-march.txt": "Island Ferry Busier\n\nPublished: 3 March 2025\n\n"
+                           "The island ferry carried 5,100 passengers last month, the port authority said.\n",
+        **synthetic_articles(4),
+    }
+    service = indexed_articles(tmp_path, articles, embedder)
+    question = "How many passengers did the island ferry carry in February?"
+    passages, notes = search_in_time(service.retriever, analyse(question), 3, TODAY, min_relevance=0.2)
+    sources = {p.source for p in passages}
+    assert "ferry-undated.txt" in sources and "ferry-march.txt" not in sources
+    assert any("outside the period the question names (February, any year)" in note for note in notes)
+
+    chosen = DateWindow("the chosen dates", date(2025, 2, 1), date(2025, 2, 28))
+    passages, notes = search_in_time(service.retriever, analyse(question), 3, TODAY, chosen=chosen)
+    assert passages == [] and any("No indexed article was published in the chosen dates" in n for n in notes)
