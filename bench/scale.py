@@ -1,11 +1,13 @@
 """Search latency and the cost of adding one article, as the index grows.
 
-    .venv/bin/python bench/scale.py [--passages 100000] [--articles 1000 5000 10000]
+    .venv/bin/python bench/scale.py [--passages 10000 100000 300000] [--articles 1000 5000 10000]
 
 Search: p50/p95 of `HybridRetriever.search` (question embedding, dense and BM25 search, fusion,
 fetching the passages) in a warm process, over the development questions and the SciFact claims
-when ../shared is present: first on the seed articles, then on a synthetic index of `--passages`
-passages. Synthetic passages are five sentences drawn from the seeds (and SciFact) with the
+when ../shared is present: first on the seed articles, then on a synthetic index grown through
+each size in `--passages`. At each size the BM25 search is also timed alone, beside an SQLite
+FTS5 table of the same passages (the keyword search used before), with the disk size of each
+and the process's resident memory. Synthetic passages are five sentences drawn from the seeds (and SciFact) with the
 mean of their sentence vectors as the passage vector; they are written straight into the
 product's Chroma collection and BM25 table, since embedding 100,000 passages would take hours
 on two cores and the search cost does not depend on how the vectors were made.
@@ -63,26 +65,63 @@ def percentiles(values: list[float]) -> tuple[float, float]:
     return ordered[len(ordered) // 2], ordered[min(len(ordered) - 1, int(0.95 * len(ordered)))]
 
 
-def time_searches(service, asked: list[str]) -> tuple[float, float]:
-    service.retriever.search("warm up", k=4)
+def time_calls(call, asked: list[str]) -> tuple[float, float]:
+    call("warm up")
     latencies = []
     for question in asked:
         started = time.perf_counter()
-        service.retriever.search(question, k=service.settings.k)
+        call(question)
         latencies.append(1000 * (time.perf_counter() - started))
     return percentiles(latencies)
 
 
-def fill_synthetic(service, count: int, pool: list[str], pool_vectors: np.ndarray) -> None:
+def time_searches(service, asked: list[str]) -> tuple[float, float]:
+    return time_calls(lambda question: service.retriever.search(question, k=service.settings.k), asked)
+
+
+class Fts5Table:
+    """The keyword search this project used before tantivy (SQLite FTS5, Porter stemming, BM25
+    over every passage holding a query word), filled with the same passages for a side-by-side
+    figure; it is not part of the product."""
+
+    def __init__(self, path: Path) -> None:
+        import sqlite3
+
+        self.connection = sqlite3.connect(path, isolation_level=None)
+        self.connection.execute("PRAGMA journal_mode=WAL")
+        self.connection.execute(
+            "CREATE VIRTUAL TABLE passages USING fts5(id UNINDEXED, content, "
+            "tokenize='porter unicode61 remove_diacritics 2')"
+        )
+
+    def add(self, ids: list[str], texts: list[str]) -> None:
+        with self.connection:
+            self.connection.execute("BEGIN")
+            self.connection.executemany("INSERT INTO passages(id, content) VALUES (?, ?)", zip(ids, texts))
+
+    def search(self, query: str, k: int) -> list[tuple[str, float]]:
+        from rag.keywords import query_terms
+
+        terms = query_terms(query)
+        if not terms:
+            return []
+        match = " OR ".join('"' + term + '"' for term in terms)
+        rows = self.connection.execute(
+            "SELECT id, -rank FROM passages WHERE passages MATCH ? ORDER BY rank LIMIT ?", (match, k)
+        )
+        return list(rows)
+
+
+def fill_synthetic(service, start: int, count: int, pool: list[str], pool_vectors: np.ndarray, fts: Fts5Table) -> None:
     from langchain_core.documents import Document
 
-    rng = np.random.default_rng(7)
+    rng = np.random.default_rng(7 + start)
     collection = service.index.collection
     keywords = service.index.keywords
     batch = 5000
-    for start in range(0, count, batch):
+    for first in range(start, count, batch):
         ids, texts, metadatas, vectors = [], [], [], []
-        for number in range(start, min(count, start + batch)):
+        for number in range(first, min(count, first + batch)):
             picks = rng.choice(len(pool), size=5, replace=False)
             text = " ".join(pool[i] for i in picks)
             vector = pool_vectors[picks].mean(axis=0)
@@ -93,11 +132,28 @@ def fill_synthetic(service, count: int, pool: list[str], pool_vectors: np.ndarra
                               "start": 0, "end": len(text), "ordinal": number % 10, "body_offset": 0})
         collection.add(ids=ids, embeddings=vectors, documents=texts, metadatas=metadatas)
         keywords.upsert(ids, [Document(page_content=t, metadata=m) for t, m in zip(texts, metadatas)])
-        print(f"  synthetic passages written: {min(count, start + batch):,}", end="\r", file=sys.stderr)
+        fts.add(ids, texts)
+        print(f"  synthetic passages written: {min(count, first + batch):,}", end="\r", file=sys.stderr)
     print(file=sys.stderr)
 
 
-def bench_search(scratch: Path, passages: int, asked: list[str]) -> None:
+def folder_mib(path: Path) -> float:
+    return sum(f.stat().st_size for f in path.rglob("*") if f.is_file()) / 2**20
+
+
+def table_mib(path: Path) -> float:
+    """An SQLite file with its write-ahead log."""
+    return sum(p.stat().st_size for p in [path, path.with_name(path.name + "-wal")] if p.exists()) / 2**20
+
+
+def resident_mib() -> float:
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+def bench_search(scratch: Path, sizes: list[int], asked: list[str]) -> None:
     from rag.service import RagService
     from rag.settings import load_settings
 
@@ -110,14 +166,27 @@ def bench_search(scratch: Path, passages: int, asked: list[str]) -> None:
     empty = scratch / "empty"
     empty.mkdir()
     big = RagService(load_settings(articles_dir=empty, index_dir=scratch / "big-index"), embedder=seeds.embedder)
+    fts = Fts5Table(scratch / "fts5-side-by-side.sqlite")
     pool = sentence_pool(4000)
-    started = time.perf_counter()
     pool_vectors = np.asarray(seeds.embedder.embed_many(pool))
-    fill_synthetic(big, passages, pool, pool_vectors)
-    print(f"  (synthetic index built in {time.perf_counter() - started:.0f} s)", file=sys.stderr)
-    p50, p95 = time_searches(big, asked)
-    print(f"search, synthetic ({big.index.keywords.count():,} passages), {len(asked)} queries: "
-          f"p50 {p50:.1f} ms, p95 {p95:.1f} ms")
+    keywords = big.index.keywords
+    k = big.retriever.candidates
+    print(f"{len(asked)} queries, {k} keyword candidates each, warm; memory is this process's resident set")
+    print("| passages | BM25 (tantivy) p50 / p95 | FTS5, same passages, p50 / p95 | whole search p50 / p95 "
+          "| BM25 index on disk | keyword table on disk | resident memory |")
+    print("| --- | --- | --- | --- | --- | --- | --- |")
+    written = 0
+    for size in sorted(sizes):
+        started = time.perf_counter()
+        fill_synthetic(big, written, size, pool, pool_vectors, fts)
+        written = size
+        print(f"  (grown to {size:,} passages in {time.perf_counter() - started:.0f} s)", file=sys.stderr)
+        bm25 = time_calls(lambda question: keywords.search(question, k), asked)
+        side = time_calls(lambda question: fts.search(question, k), asked)
+        whole = time_searches(big, asked)
+        print(f"| {keywords.count():,} | {bm25[0]:.1f} / {bm25[1]:.1f} ms | {side[0]:.1f} / {side[1]:.1f} ms "
+              f"| {whole[0]:.1f} / {whole[1]:.1f} ms | {folder_mib(keywords.bm25_path):.0f} MiB "
+              f"| {table_mib(keywords.path):.0f} MiB | {resident_mib():.0f} MiB |", flush=True)
 
 
 def short_article(number: int, pool: list[str], rng: random.Random) -> str:
@@ -154,7 +223,7 @@ def bench_add_one(scratch: Path, sizes: list[int]) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--passages", type=int, default=100_000)
+    parser.add_argument("--passages", type=int, nargs="+", default=[10_000, 100_000, 300_000])
     parser.add_argument("--articles", type=int, nargs="+", default=[1000, 5000, 10000])
     parser.add_argument("--skip-search", action="store_true")
     parser.add_argument("--skip-add", action="store_true")

@@ -8,7 +8,7 @@ from functools import lru_cache
 
 import Stemmer
 
-from rag.index import STOP_WORDS
+from rag.keywords import STOP_WORDS
 
 _MARKER = re.compile(r"\[(\d+(?:\s*[,;]\s*\d+)*)\]")
 _MARKER_RUN = re.compile(r"\s*(?:\[\d+(?:\s*[,;]\s*\d+)*\]\s*)+")

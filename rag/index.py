@@ -13,11 +13,8 @@ from __future__ import annotations
 
 import json
 import os
-import re
-import sqlite3
 import threading
-from collections.abc import Callable, Iterable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
@@ -29,6 +26,7 @@ from langchain_core.indexing import index as sync_with_record_manager
 from langchain_core.vectorstores import VectorStore
 
 from rag.chunking import Passage, split_article
+from rag.keywords import KeywordIndex
 from rag.loading import SkippedFile, article_paths, load_articles
 from rag.locks import write_lock
 from rag.settings import Settings
@@ -36,214 +34,6 @@ from rag.settings import Settings
 ProgressCallback = Callable[[int, int], None]
 PASSAGE_RULES_VERSION = 5  # raise when cleaning or splitting rules change: forces a full pass
 INDEX_BATCH = 256  # passages embedded and written per step of the indexing API
-
-STOP_WORDS = frozenset(
-    """a about above after again against all am an and any are as at be because been before being
-    below between both but by can could did do does doing down during each few for from further had
-    has have having he her here hers herself him himself his how i if in into is it its itself just
-    me more most my myself no nor not of off on once only or other our ours ourselves out over own
-    same she should so some such than that the their theirs them themselves then there these they
-    this those through to too under until up very was we were what when where which while who whom
-    why will with would you your yours yourself yourselves s t don""".split()
-)
-_WORD = re.compile(r"\w+", re.UNICODE)
-
-
-def query_terms(text: str) -> list[str]:
-    """Lower-cased words of a query without stop words, in order, each once."""
-    seen: dict[str, None] = {}
-    for word in _WORD.findall(text.lower()):
-        if word not in STOP_WORDS and word not in seen:
-            seen[word] = None
-    return list(seen)
-
-
-class KeywordIndex:
-    """BM25 over passage text with SQLite FTS5 (Porter stemming), beside the vector store.
-
-    It is updated in place, one passage at a time, so an update costs the same however large
-    the index is; readers are never blocked (write-ahead log).
-    """
-
-    def __init__(self, path: Path) -> None:
-        self.path = path
-        self._local = threading.local()
-
-    def _connection(self) -> sqlite3.Connection:
-        connection = getattr(self._local, "connection", None)
-        if connection is None:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            connection = sqlite3.connect(self.path, timeout=60, isolation_level=None)
-            connection.execute("PRAGMA journal_mode=WAL")
-            connection.execute("PRAGMA synchronous=NORMAL")
-            connection.executescript(
-                """
-                CREATE TABLE IF NOT EXISTS passages (
-                    rowid INTEGER PRIMARY KEY,
-                    id TEXT UNIQUE NOT NULL,
-                    source TEXT NOT NULL,
-                    content TEXT NOT NULL,
-                    metadata TEXT NOT NULL
-                );
-                CREATE INDEX IF NOT EXISTS passages_source ON passages(source);
-                CREATE VIRTUAL TABLE IF NOT EXISTS passages_fts USING fts5(
-                    content, content='passages', content_rowid='rowid',
-                    tokenize='porter unicode61 remove_diacritics 2'
-                );
-                CREATE TRIGGER IF NOT EXISTS passages_ai AFTER INSERT ON passages BEGIN
-                    INSERT INTO passages_fts(rowid, content) VALUES (new.rowid, new.content);
-                END;
-                CREATE TRIGGER IF NOT EXISTS passages_ad AFTER DELETE ON passages BEGIN
-                    INSERT INTO passages_fts(passages_fts, rowid, content)
-                    VALUES ('delete', old.rowid, old.content);
-                END;
-                """
-            )
-            self._local.connection = connection
-        return connection
-
-    @contextmanager
-    def _transaction(self) -> Iterator[sqlite3.Connection]:
-        connection = self._connection()
-        connection.execute("BEGIN IMMEDIATE")
-        try:
-            yield connection
-        except BaseException:
-            connection.execute("ROLLBACK")
-            raise
-        connection.execute("COMMIT")
-
-    def upsert(self, ids: Sequence[str], documents: Sequence[Document]) -> None:
-        with self._transaction() as connection:
-            connection.executemany(
-                "DELETE FROM passages WHERE id = ?", [(doc_id,) for doc_id in ids]
-            )
-            connection.executemany(
-                "INSERT INTO passages(id, source, content, metadata) VALUES (?, ?, ?, ?)",
-                [
-                    (doc_id, doc.metadata["source"], doc.page_content, json.dumps(doc.metadata))
-                    for doc_id, doc in zip(ids, documents, strict=True)
-                ],
-            )
-
-    def delete(self, ids: Sequence[str]) -> None:
-        with self._transaction() as connection:
-            connection.executemany(
-                "DELETE FROM passages WHERE id = ?", [(doc_id,) for doc_id in ids]
-            )
-
-    def search(
-        self,
-        query: str,
-        k: int,
-        published: Sequence[str] | None = None,
-        not_published: Sequence[str] | None = None,
-    ) -> list[tuple[str, float]]:
-        """Ids and BM25 scores (higher is better) of the best `k` passages. With `published`, only
-        of articles published on one of those (ISO) dates; with `not_published`, of every article
-        except those published on one of those dates (undated articles are kept)."""
-        terms = query_terms(query)
-        if not terms:
-            return []
-        match = " OR ".join('"' + term.replace('"', '""') + '"' for term in terms)
-        if published is not None or not_published:
-            dates = list(published if published is not None else not_published or [])
-            marks = ",".join("?" * len(dates))
-            day = "json_extract(p.metadata, '$.published')"
-            keep = f"{day} IN ({marks})" if published is not None else f"({day} IS NULL OR {day} NOT IN ({marks}))"
-            rows = self._connection().execute(
-                "SELECT p.id, -passages_fts.rank FROM passages_fts JOIN passages p ON p.rowid = passages_fts.rowid "
-                f"WHERE passages_fts MATCH ? AND {keep} ORDER BY passages_fts.rank LIMIT ?",
-                (match, *dates, k),
-            )
-            return [(doc_id, float(score)) for doc_id, score in rows]
-        # ORDER BY rank (FTS5's built-in bm25) lets FTS5 rank before the join; it is about a
-        # third faster than ordering by bm25() on a large table.
-        rows = self._connection().execute(
-            "SELECT p.id, -best.rank FROM (SELECT rowid, rank FROM passages_fts "
-            "WHERE passages_fts MATCH ? ORDER BY rank LIMIT ?) AS best "
-            "JOIN passages p ON p.rowid = best.rowid ORDER BY best.rank",
-            (match, k),
-        )
-        return [(doc_id, float(score)) for doc_id, score in rows]
-
-    def published_dates(self) -> list[str]:
-        """The distinct publication dates of the indexed articles (ISO), oldest first."""
-        rows = self._connection().execute(
-            "SELECT DISTINCT json_extract(metadata, '$.published') AS day FROM passages "
-            "WHERE day IS NOT NULL ORDER BY day"
-        )
-        return [row[0] for row in rows]
-
-    def ids(self, sources: Sequence[str] | None = None) -> list[str]:
-        """Passage ids of these articles (all passages when `sources` is None)."""
-        connection = self._connection()
-        if sources is None:
-            return [row[0] for row in connection.execute("SELECT id FROM passages")]
-        found: list[str] = []
-        for start in range(0, len(sources), 500):
-            chunk = list(sources[start : start + 500])
-            marks = ",".join("?" * len(chunk))
-            rows = connection.execute(f"SELECT id FROM passages WHERE source IN ({marks})", chunk)
-            found.extend(row[0] for row in rows)
-        return found
-
-    def get(self, ids: Sequence[str]) -> dict[str, Document]:
-        if not ids:
-            return {}
-        marks = ",".join("?" * len(ids))
-        rows = self._connection().execute(
-            f"SELECT id, content, metadata FROM passages WHERE id IN ({marks})", list(ids)
-        )
-        return {
-            doc_id: Document(id=doc_id, page_content=content, metadata=json.loads(metadata))
-            for doc_id, content, metadata in rows
-        }
-
-    def count(self) -> int:
-        return self._connection().execute("SELECT COUNT(*) FROM passages").fetchone()[0]
-
-    def sources(self) -> set[str]:
-        return {row[0] for row in self._connection().execute("SELECT DISTINCT source FROM passages")}
-
-    def articles(self) -> list[dict[str, Any]]:
-        rows = self._connection().execute(
-            "SELECT source, metadata, COUNT(*) FROM passages GROUP BY source ORDER BY source"
-        )
-        articles = []
-        for source, metadata, count in rows:
-            meta = json.loads(metadata)
-            articles.append(
-                {
-                    "source": source,
-                    "title": meta.get("title", source),
-                    "published": meta.get("published"),
-                    "author": meta.get("author"),
-                    "passages": count,
-                }
-            )
-        return articles
-
-    def nearby_text(self, source: str, ordinal: int, reach: int = 1) -> str:
-        """The text of the passages within `reach` of passage `ordinal` of an article, in order."""
-        rows = self._connection().execute(
-            "SELECT content FROM passages WHERE source = ? AND "
-            "json_extract(metadata, '$.ordinal') BETWEEN ? AND ? "
-            "ORDER BY json_extract(metadata, '$.ordinal')",
-            (source, ordinal - reach, ordinal + reach),
-        )
-        return "\n".join(row[0] for row in rows)
-
-    def passages_of(self, source: str) -> list[Document]:
-        rows = self._connection().execute(
-            "SELECT id, content, metadata FROM passages WHERE source = ?", (source,)
-        )
-        documents = [
-            Document(id=doc_id, page_content=content, metadata=json.loads(metadata))
-            for doc_id, content, metadata in rows
-        ]
-        return sorted(documents, key=lambda doc: doc.metadata.get("start", 0))
-
 
 class PassageStore(VectorStore):
     """One vector store that writes to Chroma and the keyword table together."""

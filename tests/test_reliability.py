@@ -160,7 +160,7 @@ def test_a_full_disk_mid_update_loses_nothing(tmp_path, embedder, monkeypatch):
     next one, with space again, ends with the same index as a clean build."""
     import errno
 
-    from rag.index import KeywordIndex
+    from rag.keywords import KeywordIndex
     from tests.conftest import make_service
 
     articles = tmp_path / "articles"
