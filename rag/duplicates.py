@@ -40,10 +40,12 @@ class NearDuplicates:
 
     @staticmethod
     def _minhash(values: list[int]):
+        """A stored signature back as a MinHash; the lean kind, which skips drawing the hash
+        permutations again, since every update rebuilds the LSH from all the stored signatures."""
         import numpy as np
-        from datasketch import MinHash
+        from datasketch import LeanMinHash
 
-        return MinHash(num_perm=NUM_PERM, hashvalues=np.array(values, dtype=np.uint32), scheme="affine32")
+        return LeanMinHash(seed=1, hashvalues=np.array(values, dtype=np.uint32), scheme="affine32")
 
     def add(self, name: str, values: list[int], copy_of: str | None = None) -> None:
         """Remember an article; `copy_of` when it is itself a copy, so a copy of a copy is

@@ -166,6 +166,10 @@ class KeywordIndex:
         bm25.reload()
         return bm25
 
+    def searchable_ids(self) -> set[str]:
+        """The passage ids the BM25 index holds, once it is in step with the table."""
+        return self._bm25_in_step().ids()
+
     def search(
         self,
         query: str,
@@ -329,6 +333,12 @@ class _Bm25:
             raise
         finally:
             writer.wait_merging_threads()
+
+    def ids(self) -> set[str]:
+        searcher = self.index.searcher()
+        query = self._tantivy.Query.all_query()
+        hits = searcher.search(query, max(1, searcher.num_docs), count=False).hits
+        return {searcher.doc(address)["id"][0] for _, address in hits} - {_GENERATION_ID}
 
     def _document(self, doc_id: str, content: str, published: str | None):
         fields: dict[str, Any] = {"id": doc_id, "content": content}

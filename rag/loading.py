@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import codecs
 import hashlib
+import os
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -313,11 +314,14 @@ def parse_article(source: str, data: bytes) -> Article:
 def article_paths(folder: Path) -> list[Path]:
     if not folder.is_dir():
         return []
-    return sorted(
-        path
-        for path in folder.iterdir()
-        if path.is_file() and path.suffix.lower() in ARTICLE_SUFFIXES and not path.name.startswith(".")
-    )
+    with os.scandir(folder) as entries:  # the entries' own types: no stat per file
+        names = sorted(
+            entry.name
+            for entry in entries
+            if entry.is_file() and not entry.name.startswith(".")
+            and os.path.splitext(entry.name)[1].lower() in ARTICLE_SUFFIXES
+        )
+    return [folder / name for name in names]
 
 
 def load_articles(

@@ -1,4 +1,4 @@
-"""Hybrid retrieval: dense (Chroma) and BM25 (FTS5) candidates, fused by their scores.
+"""Hybrid retrieval: dense (Chroma) and BM25 (tantivy) candidates, fused by their scores.
 
 The candidates of both searches are pooled; each gets its exact cosine similarity to the question
 (from the stored vectors, also for candidates only BM25 found) and its BM25 score (0 when BM25

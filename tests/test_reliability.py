@@ -62,7 +62,8 @@ def index_contents(index: Path, articles: Path, embedder) -> dict[str, set[str]]
     keyword_ids = opened.keywords.ids()
     record_keys = opened.record_manager.list_keys()
     assert len(chroma_ids) == len(set(chroma_ids)) and len(keyword_ids) == len(set(keyword_ids))
-    return {"chroma": set(chroma_ids), "keywords": set(keyword_ids), "records": set(record_keys)}
+    return {"chroma": set(chroma_ids), "keywords": set(keyword_ids), "records": set(record_keys),
+            "bm25": opened.keywords.searchable_ids()}
 
 
 @pytest.fixture(scope="module")
@@ -106,6 +107,7 @@ def test_kill_9_while_indexing_loses_nothing(abstracts, tmp_path, embedder):
     reference = index_contents(clean, abstracts, embedder)
     # No duplicates, no orphans: the three parts agree, and match a clean build id for id.
     assert recovered["chroma"] == recovered["keywords"] == recovered["records"] == reference["chroma"]
+    assert recovered["bm25"] == reference["chroma"]  # the BM25 index searches exactly these
 
 
 @pytest.fixture
@@ -151,7 +153,7 @@ def test_questions_during_an_update_are_answered_and_updates_are_serialised(grow
     assert first_report["added"] > 0
     assert (second_report["added"], second_report["deleted"]) == (0, 0)  # ran after, found it done
     parts = index_contents(index, articles, embedder)
-    assert parts["chroma"] == parts["keywords"] == parts["records"]
+    assert parts["chroma"] == parts["keywords"] == parts["records"] == parts["bm25"]
     assert len(parts["chroma"]) == first_report["total"] == second_report["total"]
 
 
@@ -184,4 +186,5 @@ def test_a_full_disk_mid_update_loses_nothing(tmp_path, embedder, monkeypatch):
     ids = set(index.keywords.ids())
     assert len(ids) == clean.total
     assert ids == set(index.collection.get(include=[])["ids"]) == set(index.record_manager.list_keys())
+    assert index.keywords.searchable_ids() == ids
     assert not index.is_stale()
