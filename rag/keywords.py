@@ -13,12 +13,14 @@ search that can take the write lock, rebuilds the BM25 index from the table; unt
 still answers, and passages the table no longer has are dropped by the reader.
 
 Words are folded as people type them: lower case, accents removed (Zürich = Zurich), English
-stemming (Snowball); a query's stop words are left out.
+stemming (Snowball); a query's stop words are left out. Scores are BM25 with the original IDF,
+as SQLite FTS5 computes it (see `_Bm25.search`).
 """
 
 from __future__ import annotations
 
 import json
+import math
 import re
 import sqlite3
 import threading
@@ -278,15 +280,15 @@ class _Bm25:
         builder.add_integer_field("generation", stored=True)
         self.schema = builder.build()
         self.index = tantivy.Index(self.schema, path=str(path), reuse=True)
-        self.index.register_tokenizer(
-            "folded_english",
+        self.analyzer = (
             tantivy.TextAnalyzerBuilder(tantivy.Tokenizer.simple())
             .filter(tantivy.Filter.remove_long(40))
             .filter(tantivy.Filter.lowercase())
             .filter(tantivy.Filter.ascii_fold())
             .filter(tantivy.Filter.stemmer("english"))
-            .build(),
+            .build()
         )
+        self.index.register_tokenizer("folded_english", self.analyzer)
 
     def reload(self) -> None:
         self.index.reload()
@@ -354,13 +356,26 @@ class _Bm25:
         not_published: Sequence[str] | None,
     ) -> list[tuple[str, float]]:
         tantivy = self._tantivy
-        words = " ".join('"' + term + '"' for term in terms)  # quoted: \w+ words, never syntax
-        query = self.index.parse_query(words, ["content"])
+        searcher = self.index.searcher()
+        total = searcher.num_docs
+        words = []
+        for word in dict.fromkeys(token for term in terms for token in self.analyzer.analyze(term)):
+            having = searcher.doc_freq("content", word)
+            if having:
+                # tantivy weighs a word by Lucene's IDF, log(1 + (N - n + 0.5) / (n + 0.5)); this
+                # boost turns it into the original BM25 IDF (as SQLite FTS5 has it), under which
+                # a word most passages hold counts for almost nothing.
+                lucene = math.log(1 + (total - having + 0.5) / (having + 0.5))
+                original = max(math.log((total - having + 0.5) / (having + 0.5)), 1e-6)
+                word_query = tantivy.Query.term_query(self.schema, "content", word, "freq")
+                words.append((tantivy.Occur.Should, tantivy.Query.boost_query(word_query, original / lucene)))
+        if not words:
+            return []
+        query = tantivy.Query.boolean_query(words)
         if published is not None or not_published:
             dates = tantivy.Query.term_set_query(self.schema, "published", list(published or not_published or []))
             dates = tantivy.Query.const_score_query(dates, 0.0)  # a filter: it adds nothing to the score
             keep = tantivy.Occur.Must if published is not None else tantivy.Occur.MustNot
             query = tantivy.Query.boolean_query([(tantivy.Occur.Must, query), (keep, dates)])
-        searcher = self.index.searcher()
         hits = searcher.search(query, k, count=False).hits
         return [(searcher.doc(address)["id"][0], float(score)) for score, address in hits]
