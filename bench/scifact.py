@@ -174,7 +174,7 @@ def main() -> None:
     systems = [(name, ranked_sources(service.retriever))]
     if args.levers:
         systems += [
-            ("  BM25 only (tantivy, English stemming, accents folded)", ranked_sources(retriever_for(service, dense_weight=0.0))),
+            ("  BM25 only (tantivy, Porter stemming, accents folded)", ranked_sources(retriever_for(service, dense_weight=0.0))),
             ("  dense only (all-MiniLM-L6-v2, title in passage)", ranked_sources(retriever_for(service, dense_weight=1.0))),
             ("  reciprocal rank fusion, k=60, 100 candidates", ranked_sources(retriever_for(service, fusion="rrf"))),
             ("  reciprocal rank fusion, k=60, 40 candidates", ranked_sources(retriever_for(service, fusion="rrf", candidates=40))),
