@@ -47,6 +47,7 @@ class SentenceTransformerEmbeddings(Embeddings):
         self.query_prefix = query_prefix
         self.passage_prefix = passage_prefix
         self._model = None
+        self._counter = None
         self._lock = threading.Lock()
 
     @property
@@ -91,8 +92,18 @@ class SentenceTransformerEmbeddings(Embeddings):
         return self._encode(texts)
 
     def count_tokens(self, text: str) -> int:
-        """Word pieces the model sees for `text`, without the special tokens."""
-        return len(self.model.tokenizer(text, add_special_tokens=False)["input_ids"])
+        """Word pieces the model sees for `text`, without the special tokens. Counted by a copy
+        of the model's tokenizer: passages are split in another thread while the model encodes,
+        and a fast tokenizer must not be used by two threads at once."""
+        counter = self._counter
+        if counter is None:
+            from tokenizers import Tokenizer
+
+            counter = Tokenizer.from_str(self.model.tokenizer.backend_tokenizer.to_str())
+            counter.no_truncation()
+            counter.no_padding()
+            self._counter = counter
+        return len(counter.encode(text, add_special_tokens=False).ids)
 
     @property
     def max_tokens(self) -> int:
@@ -145,6 +156,9 @@ class OnnxEmbeddings(SentenceTransformerEmbeddings):
             options = onnxruntime.SessionOptions()
             options.intra_op_num_threads = self.threads
             options.inter_op_num_threads = 1
+            # idle worker threads sleep rather than spin, leaving the cores to the thread that
+            # reads and splits articles meanwhile (rag.background)
+            options.add_session_config_entry("session.intra_op.allow_spinning", "0")
             self._tokenizer, self._counter = tokenizer, counter
             self._session = onnxruntime.InferenceSession(str(exported), options, providers=["CPUExecutionProvider"])
 

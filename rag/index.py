@@ -27,7 +27,8 @@ from langchain_core.vectorstores import VectorStore
 
 from rag.chunking import Passage, split_article
 from rag.keywords import KeywordIndex
-from rag.loading import SkippedFile, article_paths, load_articles
+from rag.background import BackgroundFeed
+from rag.loading import LoadResult, SkippedFile, article_paths, load_articles
 from rag.locks import write_lock
 from rag.settings import Settings
 
@@ -385,18 +386,25 @@ class ArticleIndex:
             }
             known_hashes = {entry["sha256"]: name for name, entry in kept.items()}
             known_signatures = {name: entry["minhash"] for name, entry in kept.items() if entry.get("minhash")}
-        loaded = load_articles(folder, settings.max_article_bytes, reread, known_hashes, known_signatures)
         count_tokens = getattr(self.embedder, "count_tokens", None)
-        documents = [
-            passage_document(passage, settings.title_in_passage)
-            for article in loaded.articles
-            for passage in split_article(
-                article,
-                settings.chunk_size,
-                settings.chunk_overlap,
-                **({"count_tokens": count_tokens} if count_tokens else {}),
-            )
-        ]
+
+        def read_and_split(emit: Callable[[Document], None]) -> None:
+            """Runs in a background thread: each article's passages are embedded while the
+            following articles are read, cleaned and split."""
+            def split(article) -> None:
+                for passage in split_article(
+                    article,
+                    settings.chunk_size,
+                    settings.chunk_overlap,
+                    **({"count_tokens": count_tokens} if count_tokens else {}),
+                ):
+                    emit(passage_document(passage, settings.title_in_passage))
+
+            loading.append(load_articles(
+                folder, settings.max_article_bytes, reread, known_hashes, known_signatures, on_article=split
+            ))
+
+        loading: list[LoadResult] = []
         store = self.store
         store.known_sources = (
             store.keywords.sources()
@@ -404,26 +412,31 @@ class ArticleIndex:
             else {name for name in reread if indexed.get(name, {}).get("sha256")}
         )
         store.updated = 0
+        feed: BackgroundFeed[Document] = BackgroundFeed(read_and_split, name="read-and-split")
 
-        def with_progress(docs: list[Document]) -> Iterator[Document]:
-            for done, doc in enumerate(docs, start=1):
+        def with_progress() -> Iterator[Document]:
+            for done, doc in enumerate(feed, start=1):
                 yield doc
-                if progress:
-                    progress(done, len(docs))
+                if progress:  # the total grows while articles are still being read
+                    progress(done, feed.produced)
 
-        result = sync_with_record_manager(
-            with_progress(documents),
-            self.record_manager,
-            store,
-            cleanup="full" if reread is None else "scoped_full",
-            source_id_key="source",
-            key_encoder="sha256",
-            batch_size=INDEX_BATCH,
-            # the record manager's "already stored" cannot be trusted for a moved or lost store
-            force_update=rebuild is not None,
-        )
-        if progress and not documents:
+        try:
+            result = sync_with_record_manager(
+                with_progress(),
+                self.record_manager,
+                store,
+                cleanup="full" if reread is None else "scoped_full",
+                source_id_key="source",
+                key_encoder="sha256",
+                batch_size=INDEX_BATCH,
+                # the record manager's "already stored" cannot be trusted for a moved or lost store
+                force_update=rebuild is not None,
+            )
+        finally:
+            feed.close()
+        if progress and not feed.produced:
             progress(0, 0)
+        loaded = loading[0]
         loaded_names = {article.source for article in loaded.articles}
         if reread is None:
             deleted = self._remove_orphans(None)

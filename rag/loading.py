@@ -11,6 +11,7 @@ import codecs
 import hashlib
 import os
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -330,8 +331,10 @@ def load_articles(
     names: set[str] | None = None,
     known_hashes: dict[str, str] | None = None,
     known_signatures: dict[str, list[int]] | None = None,
+    on_article: Callable[[Article], None] | None = None,
 ) -> LoadResult:
     """Load the articles in `folder` (only `names` when given); unusable files are listed with why.
+    `on_article` is called with each usable article as soon as it is loaded.
 
     `known_hashes` maps the content hash of articles already indexed to their file names, and
     `known_signatures` their names to their MinHash signatures, so a new file with the same
@@ -370,4 +373,6 @@ def load_articles(
         near.add(path.name, values)
         result.signatures[path.name] = values
         result.articles.append(article)
+        if on_article is not None:
+            on_article(article)
     return result
