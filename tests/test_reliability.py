@@ -188,3 +188,36 @@ def test_a_full_disk_mid_update_loses_nothing(tmp_path, embedder, monkeypatch):
     assert ids == set(index.collection.get(include=[])["ids"]) == set(index.record_manager.list_keys())
     assert index.keywords.searchable_ids() == ids
     assert not index.is_stale()
+
+
+def test_a_reader_crash_mid_update_loses_nothing(tmp_path, embedder, monkeypatch):
+    """Articles are read in a background thread while earlier ones are embedded: an unexpected
+    error there stops the update with that error, and the next update completes the index."""
+    import rag.loading
+    from tests.conftest import make_service
+
+    articles = tmp_path / "articles"
+    shutil.copytree(SEEDS, articles)
+    last = sorted(path.name for path in articles.iterdir())[-1]
+    clean = make_service(articles, tmp_path / "clean-index", embedder).update_index()
+
+    service = make_service(articles, tmp_path / "index", embedder)
+    original = rag.loading.parse_article
+
+    def fails_on_the_last(name, data):
+        if name == last:
+            raise MemoryError("the reader ran out of memory")
+        return original(name, data)
+
+    monkeypatch.setattr(rag.loading, "parse_article", fails_on_the_last)
+    with pytest.raises(MemoryError):
+        service.update_index()
+    assert service.index.is_stale()  # the manifest was not written: the next update redoes it
+    monkeypatch.setattr(rag.loading, "parse_article", original)
+
+    report = service.update_index()
+    assert report.total == clean.total
+    index = service.index
+    ids = set(index.keywords.ids())
+    assert ids == set(index.collection.get(include=[])["ids"]) == index.keywords.searchable_ids()
+    assert last in index.keywords.sources()
