@@ -4,11 +4,9 @@ another text holds them. Used to match free text to the evidence sentence it res
 from __future__ import annotations
 
 import re
-from functools import lru_cache
-
-import Stemmer
 
 from rag.keywords import STOP_WORDS
+from rag.nlp import stemmer
 
 _MARKER = re.compile(r"\[(\d+(?:\s*[,;]\s*\d+)*)\]")
 _MARKER_RUN = re.compile(r"\s*(?:\[\d+(?:\s*[,;]\s*\d+)*\]\s*)+")
@@ -20,11 +18,6 @@ _FRAMING = frozenset(
     stated states state notes noted mentions mentioned mention describes described also however
     additionally furthermore moreover overall therefore thus""".split()
 )
-
-
-@lru_cache(maxsize=1)
-def stemmer() -> Stemmer.Stemmer:
-    return Stemmer.Stemmer("english")
 
 
 def content_words(text: str) -> set[str]:

@@ -25,9 +25,9 @@ from langchain_core.embeddings import Embeddings
 from langchain_core.indexing import index as sync_with_record_manager
 from langchain_core.vectorstores import VectorStore
 
+from rag.background import BackgroundFeed
 from rag.chunking import Passage, split_article
 from rag.keywords import KeywordIndex
-from rag.background import BackgroundFeed
 from rag.loading import LoadResult, SkippedFile, article_paths, load_articles
 from rag.locks import write_lock
 from rag.settings import Settings
@@ -387,6 +387,7 @@ class ArticleIndex:
             known_hashes = {entry["sha256"]: name for name, entry in kept.items()}
             known_signatures = {name: entry["minhash"] for name, entry in kept.items() if entry.get("minhash")}
         count_tokens = getattr(self.embedder, "count_tokens", None)
+        loading: list[LoadResult] = []  # what the background thread loaded, once it is done
 
         def read_and_split(emit: Callable[[Document], None]) -> None:
             """Runs in a background thread: each article's passages are embedded while the
@@ -404,7 +405,6 @@ class ArticleIndex:
                 folder, settings.max_article_bytes, reread, known_hashes, known_signatures, on_article=split
             ))
 
-        loading: list[LoadResult] = []
         store = self.store
         store.known_sources = (
             store.keywords.sources()

@@ -13,9 +13,9 @@ search that can take the write lock, rebuilds the BM25 index from the table; unt
 still answers, and passages the table no longer has are dropped by the reader.
 
 Words are folded as people type them: lower case, accents removed (Zürich = Zurich), Porter
-stemming (PyStemmer, the stemmer FTS5 used: it scores SciFact higher than Snowball's); a
-query's stop words are left out. Scores are BM25 with the original IDF,
-as SQLite FTS5 computes it (see `_Bm25.search`).
+stemming (PyStemmer; the stemmer FTS5 used, which scores SciFact higher than Snowball's); a
+query's stop words are left out. Scores are BM25 with the original IDF, as SQLite FTS5
+computes it (see `_Bm25.search`).
 """
 
 from __future__ import annotations
@@ -25,13 +25,14 @@ import math
 import re
 import sqlite3
 import threading
-import unicodedata
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 from langchain_core.documents import Document
+
+from rag.nlp import fold, stemmer
 
 STOP_WORDS = frozenset(
     """a about above after again against all am an and any are as at be because been before being
@@ -43,7 +44,7 @@ STOP_WORDS = frozenset(
     why will with would you your yours yourself yourselves s t don""".split()
 )
 _WORD = re.compile(r"\w+", re.UNICODE)
-BM25_VERSION = 2  # raise when the BM25 fields or word folding change: the index is rebuilt
+BM25_VERSION = 3  # raise when the BM25 fields or word folding change: the index is rebuilt
 _GENERATION_ID = "\x00generation"  # the BM25 index's own record of the generation it reflects
 _WRITER_HEAP = 64_000_000
 
@@ -117,28 +118,31 @@ class KeywordIndex:
         return self._generation(connection)
 
     def upsert(self, ids: Sequence[str], documents: Sequence[Document]) -> None:
-        with self._transaction() as connection:
-            before = self._generation(connection)
-            connection.executemany(
-                "DELETE FROM passages WHERE id = ?", [(doc_id,) for doc_id in ids]
-            )
-            connection.executemany(
-                "INSERT INTO passages(id, source, content, metadata) VALUES (?, ?, ?, ?)",
-                [
-                    (doc_id, doc.metadata["source"], doc.page_content, json.dumps(doc.metadata))
-                    for doc_id, doc in zip(ids, documents, strict=True)
-                ],
-            )
-            added = [(doc_id, doc.page_content, doc.metadata.get("published")) for doc_id, doc in zip(ids, documents)]
-            self._bm25().write(connection, before, self._advance(connection), removed=ids, added=added)
+        self._replace(ids, documents)
 
     def delete(self, ids: Sequence[str]) -> None:
+        self._replace(ids, [])
+
+    def _replace(self, ids: Sequence[str], documents: Sequence[Document]) -> None:
+        """Remove the passages `ids`, then store `documents` (under those ids) if given: in the
+        table and in the BM25 index, as one generation."""
         with self._transaction() as connection:
             before = self._generation(connection)
             connection.executemany(
                 "DELETE FROM passages WHERE id = ?", [(doc_id,) for doc_id in ids]
             )
-            self._bm25().write(connection, before, self._advance(connection), removed=ids, added=[])
+            added = list(zip(ids, documents, strict=True)) if documents else []
+            connection.executemany(
+                "INSERT INTO passages(id, source, content, metadata) VALUES (?, ?, ?, ?)",
+                [(doc_id, doc.metadata["source"], doc.page_content, json.dumps(doc.metadata)) for doc_id, doc in added],
+            )
+            self._bm25().write(
+                connection,
+                before,
+                self._advance(connection),
+                removed=ids,
+                added=[(doc_id, doc.page_content, doc.metadata.get("published")) for doc_id, doc in added],
+            )
 
     # -- BM25 ---------------------------------------------------------------------------
     def _bm25(self) -> _Bm25:
@@ -268,22 +272,9 @@ class KeywordIndex:
 
 
 def stemmed_words(text: str) -> str:
-    """The text's words, accents removed, lower-cased and Porter-stemmed, joined by spaces."""
-    decomposed = unicodedata.normalize("NFKD", text)
-    folded = "".join(char for char in decomposed if not unicodedata.combining(char)).lower()
-    return " ".join(_porter().stemWords(_WORD.findall(folded)))
-
-
-_stemmers = threading.local()  # a PyStemmer stemmer is not safe to share between threads
-
-
-def _porter():
-    stemmer = getattr(_stemmers, "porter", None)
-    if stemmer is None:
-        import Stemmer
-
-        stemmer = _stemmers.porter = Stemmer.Stemmer("porter")
-    return stemmer
+    """The text's words, folded (`rag.nlp.fold`: accents removed, lower case) and Porter-stemmed,
+    joined by spaces."""
+    return " ".join(stemmer("porter").stemWords(_WORD.findall(fold(text))))
 
 
 class _Bm25:

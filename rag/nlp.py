@@ -49,6 +49,20 @@ def parse(text: str) -> Doc:
         return nlp(text)
 
 
+_stemmers = threading.local()  # a PyStemmer stemmer keeps a cache: one per thread
+
+
+def stemmer(algorithm: str = "english"):
+    """A PyStemmer stemmer ("english" is Snowball's, "porter" the original Porter's)."""
+    held = getattr(_stemmers, algorithm, None)
+    if held is None:
+        import Stemmer
+
+        held = Stemmer.Stemmer(algorithm)
+        setattr(_stemmers, algorithm, held)
+    return held
+
+
 def fold(text: str) -> str:
     """Lower case without accents, so "Zürich" matches "Zurich" and "café" matches "cafe"."""
     decomposed = unicodedata.normalize("NFKD", text)

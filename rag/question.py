@@ -17,8 +17,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from rag.citations import stemmer
-from rag.nlp import fold, parse
+from rag.nlp import fold, parse, stemmer
 
 PERSON, TIME, QUANTITY, PLACE, ORGANISATION = "person", "time", "quantity", "place", "organisation"
 
