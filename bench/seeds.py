@@ -1,11 +1,13 @@
 """Index time and answer latency on the seed articles.
 
-    .venv/bin/python bench/seeds.py [--generators extractive llamacpp] [--questions FILE]
+    .venv/bin/python bench/seeds.py [--generators extractive llamacpp] [--selections generator judge]
+                                    [--questions FILE]
 
 Builds a fresh index of `seeds/` in a temporary folder (cold: model load excluded and shown
 apart), re-runs it unchanged, then asks every question of the development set (or FILE, one
 question a line) with each generator and prints time to sources, to first token and to the
-full answer.
+full answer. A generator with a model runs once per selection mode (`RAG_SELECTION`): picking
+sentences as JSON first, or judging the system's candidates first.
 """
 
 from __future__ import annotations
@@ -21,7 +23,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from rag.answer import Finished, Retrieved, Token  # noqa: E402
+from rag.answer import Assistant, Finished, Retrieved, Token  # noqa: E402
+from rag.evidence import SentenceRanker  # noqa: E402
 from rag.evaluation import dev_answer_is_right  # noqa: E402
 from rag.service import RagService  # noqa: E402
 from rag.settings import load_settings  # noqa: E402
@@ -46,6 +49,7 @@ def percentile(values: list[float], share: float) -> float:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--generators", nargs="+", default=["extractive", "llamacpp"])
+    parser.add_argument("--selections", nargs="+", default=["generator", "judge"], choices=["generator", "judge"])
     parser.add_argument("--questions", type=Path)
     args = parser.parse_args()
 
@@ -66,12 +70,15 @@ def main() -> None:
 
         asked = questions(args.questions)
         print(f"\n{len(asked)} questions; times in seconds (median / p95 / max)")
-        print(f"{'generator':<11} {'warm-up':>8} {'sources':>20} {'first token':>20} {'full answer':>20} abstained")
-        for name in args.generators:
+        print(f"{'generator':<20} {'warm-up':>8} {'sources':>20} {'first token':>20} {'full answer':>20} abstained")
+        runs = [(name, mode) for name in args.generators for mode in (args.selections if name != "extractive" else ["-"])]
+        for name, mode in runs:
             started = time.perf_counter()
             service.generator(name).warm_up()
             warm = time.perf_counter() - started
-            assistant = service.assistant(name)
+            settings = service.settings.model_copy(update={"selection": mode}) if mode != "-" else service.settings
+            assistant = Assistant(service.retriever, service.generator(name), settings, SentenceRanker(service.embedder))
+            label = name if mode == "-" else f"{name}, {mode}"
             to_sources, to_first, to_full, abstained, right, wrong = [], [], [], 0, 0, []
             for item in asked:
                 begin = time.perf_counter()
@@ -95,13 +102,13 @@ def main() -> None:
             def row(values: list[float]) -> str:
                 return f"{statistics.median(values):.2f}/{percentile(values, 0.95):.2f}/{max(values):.2f}"
 
-            print(f"{name:<11} {warm:>8.2f} {row(to_sources):>20} {row(to_first):>20} {row(to_full):>20} "
+            print(f"{label:<20} {warm:>8.2f} {row(to_sources):>20} {row(to_first):>20} {row(to_full):>20} "
                   f"{abstained}/{len(asked)}")
             scored = [item for item in asked if "answerable" in item]
             if scored:
                 unanswerable = [item for item in scored if not item["answerable"]]
                 held = sum(item["id"] not in wrong for item in unanswerable)
-                print(f"{'':<11} development set: {right}/{len(scored)} right; "
+                print(f"{'':<20} development set: {right}/{len(scored)} right; "
                       f"{held}/{len(unanswerable)} unanswerable abstained; wrong: {wrong}")
 
 

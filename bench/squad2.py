@@ -37,6 +37,13 @@ first; then `--reuse-from torch` asks a model-backed generator only the question
 passages differ from those the other embedder's extractive run recorded, and takes that
 embedder's kept reply for the rest (the generator sees nothing else, and decodes greedily).
 It prints how many questions retrieved the same passages.
+
+Asking again after a change (`--remember`): the questions are asked in this process, through the
+same library `rag ask` uses, and every reply of the model (its sentence choices, each judgement,
+each short answer) is kept in `model-replies-<generator>.jsonl` under its whole input. The model
+decodes greedily, so the same input gives the same reply: only inputs never seen before are put
+to it, and a change to retrieval or to the checks is measured in minutes instead of an hour.
+`--selection judge` measures `RAG_SELECTION=judge` the same way.
 """
 
 from __future__ import annotations
@@ -55,6 +62,9 @@ ROOT = Path(__file__).resolve().parent.parent
 DATA = ROOT.parent / "shared" / "bench" / "squad2"
 WORK = ROOT / "bench" / "results" / "squad2"
 RAG = ROOT / ".venv" / "bin" / "rag"
+sys.path.insert(0, str(ROOT))
+
+from rag.generators import Generator, Selection, parse_selection  # noqa: E402
 
 
 def normalise(text: str) -> str:
@@ -189,6 +199,70 @@ def ask_changed(
     for i, reply in zip(changed, asked, strict=True):
         replies[i] = reply
     return replies, elapsed / max(1, len(changed)) * len(queries)
+
+
+class RememberingGenerator(Generator):
+    """Wraps a real generator; keeps each reply under its whole input (`--remember`)."""
+
+    def __init__(self, inner: Generator, path: Path) -> None:
+        self.inner, self.path = inner, path
+        self.name, self.judges = inner.name, inner.judges
+        self.kept: dict[str, object] = {}
+        if path.exists():
+            for line in path.read_text("utf-8").splitlines():
+                item = json.loads(line)
+                self.kept[item["input"]] = item["reply"]
+        self.asked = self.reused = 0
+
+    def _reply(self, key: list, ask):
+        text = json.dumps(key, ensure_ascii=False)
+        if text in self.kept:
+            self.reused += 1
+            return self.kept[text]
+        self.asked += 1
+        reply = ask()
+        self.kept[text] = reply
+        with self.path.open("a", encoding="utf-8") as out:
+            out.write(json.dumps({"input": text, "reply": reply}, ensure_ascii=False) + "\n")
+        return reply
+
+    def busy(self) -> int:
+        return 0
+
+    def select(self, question, evidence, titles):
+        def ask() -> str:
+            return next(item for item in self.inner.select(question, evidence, titles) if isinstance(item, Selection)).raw
+
+        yield parse_selection(self._reply(["select", question, [e.text for e in evidence], list(titles)], ask), evidence)
+
+    def judge(self, question, sentence):
+        return self._reply(["judge", question, sentence], lambda: self.inner.judge(question, sentence))
+
+    def write(self, question, sentences):
+        yield self._reply(["write", question, list(sentences)], lambda: "".join(self.inner.write(question, sentences)))
+
+    def rewrite_question(self, question, history):
+        return None
+
+
+def ask_remembering(
+    generator: str, queries: list[dict], articles: Path, index: Path, embedder: str | None, selection: str
+) -> tuple[list[dict], float]:
+    """Every question asked in this process, the model's replies kept by input (see above)."""
+    from rag.answer import Assistant
+    from rag.evidence import SentenceRanker
+    from rag.service import RagService
+    from rag.settings import load_settings
+
+    overrides = {"embedder": embedder} if embedder else {}
+    service = RagService(load_settings(articles_dir=articles, index_dir=index, selection=selection, **overrides))
+    remembering = RememberingGenerator(service.generator(generator), WORK / f"model-replies-{generator}.jsonl")
+    assistant = Assistant(service.retriever, remembering, service.settings, SentenceRanker(service.embedder))
+    started = time.perf_counter()
+    replies = [assistant.ask(" ".join(item["question"].split())).as_dict() for item in queries]
+    elapsed = time.perf_counter() - started
+    print(f"{generator}: {remembering.asked} model calls made, {remembering.reused} replies reused")
+    return replies, elapsed
 
 
 def replay(reply: dict, question: str, model, threshold: float) -> dict:
@@ -332,6 +406,10 @@ def main() -> None:
     parser.add_argument("--fit", action="store_true", help="fit the answer model on the kept replies (see above)")
     parser.add_argument("--embedder", choices=["torch", "onnx", "onnx-int8"],
                         help="the embedder (RAG_EMBEDDER); its index and replies are kept apart")
+    parser.add_argument("--remember", action="store_true",
+                        help="ask in this process, putting to the model only inputs never seen (see above)")
+    parser.add_argument("--selection", choices=["generator", "judge"], default="generator",
+                        help="RAG_SELECTION, with --remember")
     parser.add_argument("--reuse-from", choices=["torch", "onnx", "onnx-int8"],
                         help="with --embedder: ask only questions whose retrieval differs from this embedder's")
     args = parser.parse_args()
@@ -365,6 +443,11 @@ def main() -> None:
         if args.rescore:
             replies = kept_replies(generator, args.embedder, queries)
             elapsed = sum(r.get("timings", {}).get("total_ms", 0) for r in replies) / 1000
+        elif args.remember and generator != "extractive":
+            replies, elapsed = ask_remembering(generator, queries, articles, index, args.embedder, args.selection)
+            if args.selection != "generator":
+                kept = WORK / answers_name(f"{generator}-{args.selection}", args.embedder)
+            kept.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in replies), "utf-8")
         elif args.reuse_from and generator != "extractive":
             replies, elapsed = ask_changed(
                 generator, queries, args.embedder, args.reuse_from,

@@ -3,7 +3,8 @@
 1. retrieve passages (`rag.retrieval`);
 2. candidate sentences: the passages' sentences ranked against the question (`rag.evidence`);
 3. selection: the generator picks the sentences that state the answer and words a short answer
-   (`rag.generators`);
+   (`rag.generators`); with `selection="judge"` it picks nothing, and words its short answer
+   after verification, from the sentence the judge accepted;
 4. verification: each chosen sentence must meet the question's constraints and hold the asked
    kind of fact (`rag.verification`), and a model judges whether it answers exactly this
    question (`rag.judge`); when the generator chose nothing usable, the best candidate the
@@ -14,8 +15,8 @@
    what the articles do hold when that helps ("The articles mention 2022, not 2021.").
 
 `Assistant.stream()` yields the retrieved passages first, then `Queued` when the model is busy
-with other questions, then the answer text as the generator writes it, then the checked
-`Answer`. A model that fails raises `GeneratorUnavailable` (`rag.generators`).
+with other questions, then the answer text as the generator writes it (a draft, checked before it
+is kept), then the checked `Answer`. A model that fails raises `GeneratorUnavailable` (`rag.generators`).
 """
 
 from __future__ import annotations
@@ -285,11 +286,11 @@ class Assistant:
             if asked.newest_first:
                 evidence = newest_first(evidence, passages)
         selection = Selection([])
-        if evidence:
+        first_token_at = None
+        if evidence and self.settings.selection == "generator":
             titles = [passages[s.passage].title for s in evidence]
             if ahead := self.generator.busy():
                 yield Queued(ahead)
-            first_token_at = None
             for item in self.generator.select(search_query, evidence, titles):
                 if isinstance(item, Selection):
                     selection = item
@@ -297,18 +298,30 @@ class Assistant:
                 first_token_at = first_token_at or time.perf_counter()
                 yield Token(item)
             selected_at = time.perf_counter()
-            timings["first_token_ms"] = round(((first_token_at or selected_at) - started) * 1000, 1)
             timings["select_ms"] = round((selected_at - retrieved_at) * 1000, 1)
+        elif evidence and self.generator.judges and (ahead := self.generator.busy()):
+            yield Queued(ahead)
 
         verify_started = time.perf_counter()
         verdict = self.verify(asked, evidence, passages, selection)
+        verified_at = time.perf_counter()
+        if verdict.accepted and self.settings.selection == "judge":
+            # the answer is worded only once its sentences are known to answer
+            written = ""
+            for piece in self.generator.write(search_query, [evidence[n - 1].text for n in verdict.accepted]):
+                first_token_at = first_token_at or time.perf_counter()
+                written += piece
+                yield Token(piece)
+            selection = replace(selection, answer=written.strip(), raw=written)
         answer = self.compose(question, asked, evidence, passages, selection, verdict)
         answer.notes = notes + selection.notes + answer.notes
         answer.standalone_question = search_query if search_query != question else None
+        finished = time.perf_counter()
         answer.timings = {
             **timings,
-            "verify_ms": round((time.perf_counter() - verify_started) * 1000, 1),
-            "total_ms": round((time.perf_counter() - started) * 1000, 1),
+            "first_token_ms": round(((first_token_at or finished) - started) * 1000, 1),
+            "verify_ms": round((verified_at - verify_started) * 1000, 1),
+            "total_ms": round((finished - started) * 1000, 1),
         }
         yield Finished(answer)
 

@@ -61,6 +61,8 @@ def selection_messages(
     ]
 
 
+WRITE_TOKENS = 48  # a short answer is a few words; the cited sentences are quoted under it
+
 _ANSWER_FIELD = re.compile(r'"answer"\s*:\s*"((?:[^"\\]|\\.)*)')
 
 
@@ -164,6 +166,11 @@ class Generator(ABC):
         """Probability that `sentence` states the answer to `question`; None without a model."""
         return None
 
+    def write(self, question: str, sentences: Sequence[str]) -> Iterator[str]:
+        """Yield pieces of a short answer to `question` taken from `sentences` (already checked
+        to answer it); nothing without a model."""
+        return iter(())
+
     def rewrite_question(self, question: str, history: Sequence[tuple[str, str]]) -> str | None:
         """A standalone form of a follow-up question, or None to use the rule-based one."""
         return None
@@ -266,6 +273,12 @@ class ChatModelGenerator(Generator):
                 return self._judge(model, question, sentence)
         except Exception as error:
             raise self._failed(error) from error
+
+    def write(self, question: str, sentences: Sequence[str]) -> Iterator[str]:
+        if not sentences:
+            return
+        messages = [SystemMessage(prompts.SYSTEM), HumanMessage(prompts.writing_prompt(question, sentences))]
+        yield from self._stream_locked(messages, max_tokens=WRITE_TOKENS)
 
     def rewrite_question(self, question: str, history: Sequence[tuple[str, str]]) -> str | None:
         messages: list[BaseMessage] = [SystemMessage(prompts.REWRITE)]

@@ -24,6 +24,11 @@ JUDGE = """Sentence: {sentence}
 Question: {question}
 Does the sentence answer exactly this question? Reply yes or no."""
 
+WRITE = """{sentences}
+
+Question: {question}
+Answer the question in a few words taken from the sentences above. Reply with the answer only."""
+
 REWRITE = """Rewrite the user's last question so that it can be understood without the \
 conversation: replace pronouns and vague references with the names they refer to. Reply with \
 the rewritten question only. If it already stands alone, repeat it unchanged."""
@@ -46,3 +51,8 @@ def selection_prompt(question: str, sentences: Sequence[str], titles: Sequence[s
 
 def judge_prompt(question: str, sentence: str, wording: str = JUDGE) -> str:
     return wording.format(sentence=" ".join(sentence.split()), question=question)
+
+
+def writing_prompt(question: str, sentences: Sequence[str]) -> str:
+    quoted = "\n".join(f"Sentence: {' '.join(sentence.split())}" for sentence in sentences)
+    return WRITE.format(sentences=quoted, question=question)

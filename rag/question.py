@@ -38,7 +38,7 @@ _KIND_NOUNS: dict[str, frozenset[str]] = {
     ),
     QUANTITY: frozenset(
         "percentage percent proportion share number amount rate population temperature cost price "
-        "size height length distance speed weight area volume count total sum fraction ratio".split()
+        "size height length distance speed weight volume count total sum fraction ratio".split()
     ),
     PLACE: frozenset(
         "country countries city cities state states nation nations town towns place places region "
@@ -90,9 +90,24 @@ def _kind_from_noun(lemma: str) -> str | None:
     return None
 
 
+_SUBORDINATORS = frozenset({"when", "where", "while", "whenever", "wherever", "if", "once", "after", "before"})
+
+
+def _main_clause(doc) -> int:
+    """Where the question's own clause starts: after a leading subordinate clause ("When rich
+    countries trade with poor ones, whose wages rise?", "When the talks ended, did Russia
+    leave?"), so that its "when" is not taken for what the question asks. "When did…" opens a
+    question, not a clause: a verb follows the wh-word at once."""
+    if len(doc) > 1 and doc[0].lower_ in _SUBORDINATORS and doc[1].pos_ not in {"AUX", "VERB", "PUNCT"}:
+        for token in doc:
+            if token.text == ",":
+                return token.i + 1
+    return 0
+
+
 def _asked_kind(doc) -> tuple[str | None, set[int]]:
     """The kind of answer wanted, and the token positions of the wh-phrase."""
-    for token in doc:
+    for token in doc[_main_clause(doc) :]:
         word = token.lower_
         if word == "how" and token.i + 1 < len(doc):
             following = doc[token.i + 1].lower_

@@ -72,10 +72,11 @@ class RagService:
 
     def warm_up(self) -> None:
         """Load the embedder and the language analysis ahead of the first question."""
-        from rag import nlp
+        from rag import lexicon, nlp
 
         self.embedder.warm_up()
         nlp.warm_up()
+        lexicon.warm_up(Path(self.settings.model_cache_dir))
 
     @property
     def articles_dir(self) -> Path:

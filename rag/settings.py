@@ -49,6 +49,11 @@ class Settings(BaseSettings):
     max_question_chars: int = 1000
     max_answer_tokens: int = 320
     evidence_sentences: int = Field(5, ge=1) # best-ranked passage sentences offered to the generator
+    # "generator": the model picks sentences and words an answer as JSON, then its picks are
+    # judged; "judge": the model only judges the system's candidates, one by one, and words a
+    # short answer from the one it accepts. "judge" reads far less (faster) and is measured a
+    # little less accurate on SQuAD 2.0 (README).
+    selection: Literal["generator", "judge"] = "generator"
     fallback_sentences: int = 3  # others checked when the generator chose none that answers
     min_coverage: float = Field(0.0, ge=0.0, le=1.0)  # share of question words the evidence must hold (with a judge; 0 chosen on SQuAD: the judge decides)
     min_coverage_unjudged: float = Field(0.0, ge=0.0, le=1.0)  # the same, with no model to judge (0: the answer model weighs coverage)

@@ -5,9 +5,9 @@ Two checks, both from spaCy's parse rather than shared words alone:
 `check_evidence(question, sentence, context)`: the evidence must meet the question's
 constraints (its names, years and numbers appear in the sentence or its passage; evidence
 about another year or person is a near miss, and the reply says what the articles do hold),
-must hold something of the asked kind that the question does not already state (who: a person
-or organisation; when: a date; how many: a number), and must share most of the question's
-content words.
+must hold something of the asked kind that the question does not already state (who: a person,
+a group or an organisation; when: a date or a period; where: a place; how many: a number; names
+typed by spaCy, common nouns by WordNet), and must share most of the question's content words.
 
 `check_claim(question, answer, sentences)`: a written answer may only state names, numbers and
 words found in the sentences it rests on (or the question), must contain the asked fact, and
@@ -22,8 +22,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 
+from rag import lexicon
 from rag.citations import content_words, numbers
 from rag.citations import names as capitalised_runs
+from rag.lexicon import noun_kinds
 from rag.nlp import contains_phrase, fold, folded_words, parse
 from rag.question import ORGANISATION, PERSON, PLACE, QUANTITY, TIME, Question, content_stems, stem
 
@@ -88,6 +90,16 @@ def _name_present(name: str, words: str, text: str = "") -> bool:
     return all(f" {p} " in words or any(_same_name_word(p, w) for w in held) for p in parts)
 
 
+# The WordNet kinds (`rag.lexicon`) of common nouns that can answer each kind of question: a
+# group answers "who" as well as a person does ("the courts of member states").
+_NOUN_KINDS = {
+    PERSON: frozenset({lexicon.PERSON, lexicon.ORGANISATION}),
+    ORGANISATION: frozenset({lexicon.ORGANISATION}),
+    PLACE: frozenset({lexicon.PLACE}),
+    TIME: frozenset({lexicon.TIME}),
+}
+
+
 def kind_candidates(question: Question, text: str) -> list[str]:
     """The pieces of `text` that are of the kind the question asks for and not in the question."""
     if question.kind is None:
@@ -106,6 +118,13 @@ def kind_candidates(question: Question, text: str) -> list[str]:
         found += [
             t.text for t in doc
             if (_YEAR.fullmatch(t.text) or t.lower_ in _MONTHS) and not contains_phrase(asked, t.text)
+        ]
+    if question.kind in _NOUN_KINDS:  # common nouns of the kind: "residents", "mountainous areas"
+        found += [
+            chunk.text for chunk in doc.noun_chunks
+            if chunk.root.pos_ == "NOUN"
+            and not contains_phrase(asked, chunk.root.text)
+            and noun_kinds(chunk.root.lemma_) & _NOUN_KINDS[question.kind]
         ]
     return list(dict.fromkeys(found))
 

@@ -4,7 +4,7 @@ from collections.abc import Iterator, Sequence
 
 import pytest
 
-from rag.answer import ABSTENTION, Assistant, QuestionError
+from rag.answer import ABSTENTION, Assistant, QuestionError, Token
 from rag.evaluation import dev_answer_is_right
 from rag.evidence import EvidenceSentence, SentenceRanker
 from rag.generators import Generator, Selection, parse_selection
@@ -62,6 +62,8 @@ class ScriptedGenerator(Generator):
         self.pick, self.answer, self.judgement, self.raw = pick, answer, judgement, raw
         self.judges = judgement is not None
         self.offered: list[EvidenceSentence] = []
+        self.judged: list[str] = []
+        self.written_from: list[list[str]] = []
 
     def select(self, question: str, evidence: Sequence[EvidenceSentence], titles) -> Iterator[str | Selection]:
         self.offered = list(evidence)
@@ -74,11 +76,17 @@ class ScriptedGenerator(Generator):
         yield Selection(numbers[:1], self.answer)
 
     def judge(self, question: str, sentence: str) -> float | None:
+        self.judged.append(sentence)
         return self.judgement
 
+    def write(self, question: str, sentences: Sequence[str]) -> Iterator[str]:
+        self.written_from.append(list(sentences))
+        yield from self.answer.split(" ")[:1] + [" " + word for word in self.answer.split(" ")[1:]]
 
-def scripted(service, generator: Generator) -> Assistant:
-    return Assistant(service.retriever, generator, service.settings, SentenceRanker(service.embedder))
+
+def scripted(service, generator: Generator, **settings) -> Assistant:
+    chosen = service.settings.model_copy(update=settings)
+    return Assistant(service.retriever, generator, chosen, SentenceRanker(service.embedder))
 
 
 FESTIVAL = (
@@ -170,6 +178,42 @@ def test_judge_saying_no_makes_the_reply_abstain_whatever_the_generator_chose(fe
     answer = scripted(festival_service, generator).ask("Who led the lantern parade at the Harbor Lights festival?")
     assert answer.abstained and answer.citations == []
     assert "judged" in answer.checks["reason"]
+
+
+def test_judge_first_words_the_answer_only_from_the_sentence_it_accepted(festival_service):
+    """`RAG_SELECTION=judge`: nothing is written before a sentence is accepted, the short answer
+    is written from that sentence alone, and it is checked like any other."""
+    generator = ScriptedGenerator(None, "Tessa Morrow", judgement=0.9)
+    events = list(scripted(festival_service, generator, selection="judge").stream(
+        "Who led the lantern parade at the Harbor Lights festival?"
+    ))
+    answer = events[-1].answer
+    assert generator.offered == []  # no selection step
+    assert generator.written_from == [[answer.citations[0].text]]
+    assert "Tessa Morrow" in answer.citations[0].text
+    assert answer.answer.startswith("Tessa Morrow [1].")
+    tokens = [event.text for event in events if isinstance(event, Token)]
+    assert "".join(tokens) == "Tessa Morrow"
+
+
+def test_judge_first_writes_nothing_when_no_sentence_passes(festival_service):
+    generator = ScriptedGenerator(None, "Tessa Morrow", judgement=0.05)
+    events = list(scripted(festival_service, generator, selection="judge").stream(
+        "Who led the lantern parade at the Harbor Lights festival?"
+    ))
+    answer = events[-1].answer
+    assert answer.abstained and answer.citations == []
+    assert generator.judged, "the candidates were judged"
+    assert generator.written_from == [] and not any(isinstance(event, Token) for event in events)
+
+
+def test_judge_first_never_shows_a_written_answer_its_sentence_does_not_hold(festival_service):
+    generator = ScriptedGenerator(None, "Neil Armstrong led it", judgement=0.9)
+    answer = scripted(festival_service, generator, selection="judge").ask(
+        "Who led the lantern parade at the Harbor Lights festival?"
+    )
+    assert "Armstrong" not in answer.answer
+    assert "Tessa Morrow" in answer.answer
 
 
 def test_unsupported_name_in_the_answer_is_never_shown(festival_service):

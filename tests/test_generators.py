@@ -38,6 +38,19 @@ def test_default_llamacpp_generator_answers_with_a_citation(seeded_service):
 
 
 @pytest.mark.llm
+def test_llamacpp_judging_first_words_the_answer_from_the_accepted_sentence(seeded_service):
+    settings = seeded_service.settings.model_copy(update={"selection": "judge"})
+    service = RagService(settings, embedder=seeded_service.embedder, index=seeded_service.index)
+    answer = service.assistant("llamacpp").ask("Which Russian foreign minister did Rubio hold discussions with?")
+    print("\nllama.cpp answer, judging first:", answer.answer, answer.timings)
+    assert not answer.abstained, answer.checks
+    assert "select_ms" not in answer.timings  # no selection step
+    assert "lavrov" in answer.checks["candidate_answer"].lower()  # written from the accepted sentence
+    assert answer.checks["wording"] == "generated"
+    assert "lavrov" in answer.citations[0].text.lower()
+
+
+@pytest.mark.llm
 def test_concurrent_questions_share_the_local_model_safely(seeded_service):
     """Three questions at once on one llama.cpp model: calls are serialised, none crashes, and
     each answer belongs to its own question."""

@@ -6,7 +6,7 @@ from tests.conftest import SEEDS
 
 
 def test_prompts_name_nobody_and_nothing_from_the_articles():
-    texts = [prompts.SYSTEM, prompts.SELECT, prompts.JUDGE, prompts.REWRITE]
+    texts = [prompts.SYSTEM, prompts.SELECT, prompts.JUDGE, prompts.WRITE, prompts.REWRITE]
     named = set()
     for path in SEEDS.glob("*.txt"):
         doc = parse(path.read_text("utf-8", errors="replace"))
@@ -17,5 +17,5 @@ def test_prompts_name_nobody_and_nothing_from_the_articles():
 
 
 def test_prompts_hold_no_worked_example_answer():
-    for text in (prompts.SYSTEM, prompts.SELECT, prompts.JUDGE):
+    for text in (prompts.SYSTEM, prompts.SELECT, prompts.JUDGE, prompts.WRITE):
         assert "[2]" not in text and "e.g." not in text and "for example" not in text.lower()

@@ -21,6 +21,13 @@ from rag.question import ORGANISATION, PERSON, PLACE, QUANTITY, TIME, analyse
         ("Which company bought the shipyard?", ORGANISATION),
         ("What did the minister promise farmers?", None),
         ("Why was the match postponed?", None),
+        # a leading clause's "when" or "where" is not what the question asks
+        ("When the mill closed, who bought the land?", PERSON),
+        ("Where the road ends, which village begins?", PLACE),
+        ("When the ferry sank, did the harbour close?", None),
+        ("When, in the end, did the ferry sail?", TIME),
+        # "area" after "what" asks where, not how large ("what is the area of…" has no noun after it)
+        ("What areas did the flood reach?", PLACE),
     ],
 )
 def test_asked_kind_follows_the_wh_phrase(question, kind):

