@@ -43,7 +43,9 @@ same library `rag ask` uses, and every reply of the model (its sentence choices,
 each short answer) is kept in `model-replies-<generator>.jsonl` under its whole input. The model
 decodes greedily, so the same input gives the same reply: only inputs never seen before are put
 to it, and a change to retrieval or to the checks is measured in minutes instead of an hour.
-`--selection judge` measures `RAG_SELECTION=judge` the same way.
+`--selection judge` measures `RAG_SELECTION=judge` the same way, and `--without-wordnet` the
+checks with the asked kind read from names alone (spaCy), as they were before WordNet typed
+common nouns (`rag/lexicon.py`).
 """
 
 from __future__ import annotations
@@ -410,6 +412,8 @@ def main() -> None:
                         help="ask in this process, putting to the model only inputs never seen (see above)")
     parser.add_argument("--selection", choices=["generator", "judge"], default="generator",
                         help="RAG_SELECTION, with --remember")
+    parser.add_argument("--without-wordnet", action="store_true",
+                        help="with --remember: common nouns never count as the asked kind (see above)")
     parser.add_argument("--reuse-from", choices=["torch", "onnx", "onnx-int8"],
                         help="with --embedder: ask only questions whose retrieval differs from this embedder's")
     args = parser.parse_args()
@@ -444,9 +448,14 @@ def main() -> None:
             replies = kept_replies(generator, args.embedder, queries)
             elapsed = sum(r.get("timings", {}).get("total_ms", 0) for r in replies) / 1000
         elif args.remember and generator != "extractive":
+            if args.without_wordnet:
+                import rag.verification
+
+                rag.verification._NOUN_KINDS = {}
             replies, elapsed = ask_remembering(generator, queries, articles, index, args.embedder, args.selection)
-            if args.selection != "generator":
-                kept = WORK / answers_name(f"{generator}-{args.selection}", args.embedder)
+            variant = "".join(["" if args.selection == "generator" else f"-{args.selection}",
+                               "-without-wordnet" if args.without_wordnet else ""])
+            kept = WORK / answers_name(generator + variant, args.embedder)
             kept.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in replies), "utf-8")
         elif args.reuse_from and generator != "extractive":
             replies, elapsed = ask_changed(
