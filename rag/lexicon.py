@@ -37,6 +37,7 @@ _ROOTS: dict[str, tuple[str, ...]] = {
 _SENSES = 2  # the most frequent senses a noun is read in
 
 _lock = threading.Lock()
+_reading = threading.Lock()
 _reader = None
 
 
@@ -113,13 +114,15 @@ def noun_kinds(lemma: str) -> frozenset[str]:
     reader = wordnet()
     roots = _root_synsets()
     found = set()
-    for sense in reader.synsets(lemma.lower(), pos="n")[:_SENSES]:
-        above = set(sense.closure(lambda s: s.hypernyms() + s.instance_hypernyms())) | {sense}
-        found |= {kind for kind, synsets in roots.items() if above & synsets}
+    with _reading:  # the reader seeks and reads shared file handles: one lookup at a time
+        for sense in reader.synsets(lemma.lower(), pos="n")[:_SENSES]:
+            above = set(sense.closure(lambda s: s.hypernyms() + s.instance_hypernyms())) | {sense}
+            found |= {kind for kind, synsets in roots.items() if above & synsets}
     return frozenset(found)
 
 
 @lru_cache(maxsize=1)
 def _root_synsets() -> dict[str, frozenset]:
     reader = wordnet()
-    return {kind: frozenset(reader.synset(name) for name in names) for kind, names in _ROOTS.items()}
+    with _reading:
+        return {kind: frozenset(reader.synset(name) for name in names) for kind, names in _ROOTS.items()}

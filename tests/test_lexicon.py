@@ -42,3 +42,18 @@ def test_data_files_are_copied_once_with_unix_line_ends(tmp_path):
     assert lexicon._unix_copy(packaged, tmp_path) == copied
     assert (copied / "data.noun").stat().st_mtime_ns == stamp  # not copied again
     assert [p.name for p in tmp_path.iterdir()] == ["wordnet-3.0"]  # no scratch folder left
+
+
+def test_lookups_from_several_threads_agree():
+    """Pages answer in several threads; the reader's shared file handles must not mix reads
+    (without the lock, this many lookups at once fail or come back wrong)."""
+    from concurrent.futures import ThreadPoolExecutor
+    from itertools import islice
+
+    nouns = list(islice(lexicon.wordnet().all_lemma_names(pos="n"), 20_000, 21_500))
+    noun_kinds.cache_clear()
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        together = list(pool.map(noun_kinds, nouns))
+    noun_kinds.cache_clear()
+    alone = [noun_kinds(noun) for noun in nouns]
+    assert together == alone
