@@ -150,7 +150,9 @@ def nearest_candidates(question: Question, sentence: str) -> list[str]:
     distances = {}
     for candidate in candidates:
         words = set(folded_words(candidate).split())
-        tokens = [t for t in doc if fold(t.text) in words]
+        tokens = [t for t in doc if fold(t.text) in words and not t.is_stop] or [t for t in doc if fold(t.text) in words]
+        # a name in apposition stands where the noun it renames stands ("by the mayor, Tessa Morrow")
+        tokens += [t.head for t in tokens if t.dep_ == "appos"]
         if tokens:
             distances[candidate] = min(_tree_distance(t, a) for t in tokens for a in anchors)
     if not distances:
