@@ -100,6 +100,14 @@ def test_short_answer_in_the_wrong_role_is_rejected():
     assert not check_claim(question, "Helen Brandt", evidence).supported
 
 
+def test_a_name_in_apposition_answers_as_the_noun_it_renames():
+    question = analyse("Who opened the new lifeboat station?")
+    evidence = ["The new lifeboat station was opened by the harbour master, Ines Calder, on Monday."]
+    assert check_claim(question, "Ines Calder", evidence).supported
+    assert check_claim(question, "the harbour master", evidence).supported
+    assert not check_claim(question, "Monday", evidence).supported
+
+
 def test_sentence_answer_with_subject_and_object_swapped_is_rejected():
     question = analyse("What happened to the Gretna company?")
     evidence = ["Holt Industries acquired the Gretna company in a hostile takeover."]
