@@ -287,10 +287,10 @@ class Assistant:
                 evidence = newest_first(evidence, passages)
         selection = Selection([])
         first_token_at = None
+        if evidence and (ahead := self.generator.busy()):
+            yield Queued(ahead)
         if evidence and self.settings.selection == "generator":
             titles = [passages[s.passage].title for s in evidence]
-            if ahead := self.generator.busy():
-                yield Queued(ahead)
             for item in self.generator.select(search_query, evidence, titles):
                 if isinstance(item, Selection):
                     selection = item
@@ -299,8 +299,6 @@ class Assistant:
                 yield Token(item)
             selected_at = time.perf_counter()
             timings["select_ms"] = round((selected_at - retrieved_at) * 1000, 1)
-        elif evidence and self.generator.judges and (ahead := self.generator.busy()):
-            yield Queued(ahead)
 
         verify_started = time.perf_counter()
         verdict = self.verify(asked, evidence, passages, selection)

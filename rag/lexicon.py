@@ -22,7 +22,7 @@ import warnings
 from functools import lru_cache
 from pathlib import Path
 
-PERSON, TIME, PLACE, ORGANISATION = "person", "time", "place", "organisation"
+from rag.question import ORGANISATION, PERSON, PLACE, TIME
 
 # The synsets under which a noun sense is of each kind.
 _ROOTS: dict[str, tuple[str, ...]] = {
@@ -46,9 +46,10 @@ class LexiconUnavailable(RuntimeError):
 
 
 def _default_cache() -> Path:
-    from rag.settings import Settings
+    """The configured model cache folder, for a process that never warmed the lexicon up (the CLI)."""
+    from rag.settings import load_settings
 
-    return Settings.model_fields["model_cache_dir"].default_factory()
+    return Path(load_settings().model_cache_dir)
 
 
 def _packaged_files() -> Path:
@@ -105,7 +106,7 @@ def wordnet(cache_dir: Path | None = None):
 
 def warm_up(cache_dir: Path | None = None) -> None:
     wordnet(cache_dir)
-    noun_kinds("person")
+    _root_synsets()
 
 
 @lru_cache(maxsize=8192)

@@ -22,7 +22,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 
-from rag import lexicon
 from rag.citations import content_words, numbers
 from rag.citations import names as capitalised_runs
 from rag.lexicon import noun_kinds
@@ -93,10 +92,10 @@ def _name_present(name: str, words: str, text: str = "") -> bool:
 # The WordNet kinds (`rag.lexicon`) of common nouns that can answer each kind of question: a
 # group answers "who" as well as a person does ("the courts of member states").
 _NOUN_KINDS = {
-    PERSON: frozenset({lexicon.PERSON, lexicon.ORGANISATION}),
-    ORGANISATION: frozenset({lexicon.ORGANISATION}),
-    PLACE: frozenset({lexicon.PLACE}),
-    TIME: frozenset({lexicon.TIME}),
+    PERSON: frozenset({PERSON, ORGANISATION}),
+    ORGANISATION: frozenset({ORGANISATION}),
+    PLACE: frozenset({PLACE}),
+    TIME: frozenset({TIME}),
 }
 
 
@@ -150,7 +149,8 @@ def nearest_candidates(question: Question, sentence: str) -> list[str]:
     distances = {}
     for candidate in candidates:
         words = set(folded_words(candidate).split())
-        tokens = [t for t in doc if fold(t.text) in words and not t.is_stop] or [t for t in doc if fold(t.text) in words]
+        matching = [t for t in doc if fold(t.text) in words]
+        tokens = [t for t in matching if not t.is_stop] or matching
         # a name in apposition stands where the noun it renames stands ("by the mayor, Tessa Morrow")
         tokens += [t.head for t in tokens if t.dep_ == "appos"]
         if tokens:
