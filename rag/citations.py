@@ -12,6 +12,8 @@ _MARKER = re.compile(r"\[(\d+(?:\s*[,;]\s*\d+)*)\]")
 _MARKER_RUN = re.compile(r"\s*(?:\[\d+(?:\s*[,;]\s*\d+)*\]\s*)+")
 _WORD = re.compile(r"[^\W_]+(?:['’][^\W_]+)*", re.UNICODE)
 _NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
+# "1990s", "1990's": a decade, which is not the year 1990
+_DECADE = re.compile(r"['’]?s\b")
 # Words that say how something is reported rather than what: they need no support.
 _FRAMING = frozenset(
     """according article articles passage passages text report reports reported says said say
@@ -29,8 +31,30 @@ def content_words(text: str) -> set[str]:
     return set(stemmer().stemWords(words))
 
 
+def number_spans(text: str) -> list[tuple[int, int, str]]:
+    """(start, end, number) of each number in the text, commas dropped; a decade as "1990s"
+    ("the 1990's" too)."""
+    found = []
+    for match in _NUMBER.finditer(text):
+        number = match.group().replace(",", "")
+        if len(number) == 4 and number.endswith("0") and _DECADE.match(text, match.end()):
+            number += "s"
+        found.append((match.start(), match.end(), number))
+    return found
+
+
 def numbers(text: str) -> set[str]:
-    return {match.replace(",", "") for match in _NUMBER.findall(text)}
+    return {number for _, _, number in number_spans(text)}
+
+
+def number_held(number: str, held: set[str]) -> bool:
+    """Whether a stated number is among `held` (from `numbers`): a decade is met by the decade
+    or by any year within it; a year is not met by its decade."""
+    if number in held:
+        return True
+    if number.endswith("s"):
+        return any(len(h) == 4 and h.isdigit() and h[:3] == number[:3] for h in held)
+    return False
 
 
 def markers_in(sentence: str) -> list[int]:

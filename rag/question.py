@@ -17,6 +17,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from rag.citations import number_spans
 from rag.nlp import fold, parse, stemmer
 
 PERSON, TIME, QUANTITY, PLACE, ORGANISATION = "person", "time", "quantity", "place", "organisation"
@@ -61,7 +62,11 @@ _KIND_NOUNS: dict[str, frozenset[str]] = {
 }
 
 _WH_DETERMINERS = {"what", "which", "whose"}
-_NUMBER = re.compile(r"^\d+(?:[.,]\d+)*$")
+# Days and months the question names: evidence about another day does not answer it.
+_CALENDAR_WORDS = frozenset(
+    "monday tuesday wednesday thursday friday saturday sunday january february march april may "
+    "june july august september october november december".split()
+)
 
 
 def stem(word: str) -> str:
@@ -73,10 +78,11 @@ class Question:
     text: str
     kind: str | None  # PERSON, TIME, QUANTITY, PLACE, ORGANISATION or None
     names: tuple[str, ...]  # named entities the question states (not its years or numbers)
-    numbers: tuple[str, ...]  # years and numbers the question states
+    numbers: tuple[str, ...]  # years, decades ("1990s") and numbers the question states
     terms: frozenset[str]  # stems of its content words, minus the wh-phrase
     newest_first: bool = False  # asks for the newest reports ("latest", "most recent")
     compares: bool = False  # sets sides or sources side by side, so more than one article is needed
+    people: tuple[str, ...] = ()  # the names among `names` that spaCy types as people
 
     @property
     def labels(self) -> frozenset[str]:
@@ -193,29 +199,42 @@ def analyse(question: str) -> Question:
     doc = parse(question)
     kind, phrase = _asked_kind(doc)
     names: list[str] = []
+    people: list[str] = []
     numbers: list[str] = []
     for entity in doc.ents:
         if any(token.i in phrase for token in entity):
             continue
-        if entity.label_ in {"DATE", "TIME", "CARDINAL", "QUANTITY", "MONEY", "PERCENT", "ORDINAL"}:
-            numbers += [token.text for token in entity if _NUMBER.match(token.text)]
-        else:
+        if entity.label_ not in {"DATE", "TIME", "CARDINAL", "QUANTITY", "MONEY", "PERCENT", "ORDINAL"}:
             text = entity.text
             text = re.sub(r"^(?:the|a|an)\s+", "", text, flags=re.IGNORECASE)
             text = re.sub(r"['’]s$", "", text)
             if text:
                 names.append(text)
-    for token in doc:  # numbers spaCy did not put inside an entity
-        if token.ent_type_ == "" and _NUMBER.match(token.text):
-            numbers.append(token.text)
+                if entity.label_ == "PERSON":
+                    people.append(text)
+    # the asked phrase says nothing the evidence must hold, nor do the entities overlapping it
+    skip = set(phrase) | {t.i for e in doc.ents if any(t.i in phrase for t in e) for t in e}
+    for start, end, number in number_spans(question):
+        token = doc.char_span(start, end, alignment_mode="expand")
+        glued = question[end : end + 1].isalpha() and not number.endswith("s")  # "3rd", "10km"
+        if token is None or glued or token[0].i in skip or token[0].ent_type_ == "ORDINAL":
+            continue
+        numbers.append(number)
+    for token in doc:
+        calendar = fold(token.text).removesuffix("s")
+        if token.i in skip or calendar not in _CALENDAR_WORDS or (calendar == "may" and token.pos_ != "PROPN"):
+            continue
+        if not any(calendar in fold(name) for name in names):
+            names.append(token.text)
     newest = _newest_words(doc)
     terms = content_stems(doc, skip=phrase | newest)
     return Question(
         text=question,
         kind=kind,
         names=tuple(dict.fromkeys(names)),
-        numbers=tuple(dict.fromkeys(n.replace(",", "") for n in numbers)),
+        numbers=tuple(dict.fromkeys(numbers)),
         terms=terms,
         newest_first=bool(newest),
         compares=_compares(doc),
+        people=tuple(dict.fromkeys(people)),
     )

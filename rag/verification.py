@@ -22,7 +22,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 
-from rag.citations import content_words, numbers
+from rag.citations import content_words, number_held, numbers
 from rag.citations import names as capitalised_runs
 from rag.lexicon import noun_kinds
 from rag.nlp import contains_phrase, fold, folded_words, parse
@@ -87,6 +87,27 @@ def _name_present(name: str, words: str, text: str = "") -> bool:
         return False
     held = set(words.split())
     return all(f" {p} " in words or any(_same_name_word(p, w) for w in held) for p in parts)
+
+
+def _person_present(name: str, text: str) -> bool:
+    """A person's name of several words is present as one name: its words in order, at most two
+    words apart ("William Harper" in "William Rainey Harper"), so that another person sharing a
+    surname ("Robert Harper") does not stand in for the one asked about."""
+    parts = [p for p in folded_words(name).split() if len(p) > 1]
+    words = folded_words(text).split()
+    if len(parts) < 2:
+        return True
+    for first, word in enumerate(words):
+        if not _same_name_word(parts[0], word):
+            continue
+        at = first
+        for part in parts[1:]:
+            at = next((i for i in range(at + 1, min(at + 4, len(words))) if _same_name_word(part, words[i])), -1)
+            if at < 0:
+                break
+        else:
+            return True
+    return False
 
 
 # The WordNet kinds (`rag.lexicon`) of common nouns that can answer each kind of question: a
@@ -197,15 +218,23 @@ def check_evidence(
     question: Question, sentence: str, context: str, min_coverage: float
 ) -> EvidenceCheck:
     """Whether `sentence` (with `context`, its passage and article title) answers `question`."""
-    words = folded_words(context + " " + sentence)
-    missing = [name for name in question.names if not _name_present(name, words, context + " " + sentence)]
-    context_numbers = numbers(context + " " + sentence)
-    missing += [number for number in question.numbers if number not in context_numbers]
+    text = context + " " + sentence
+    words = folded_words(text)
+    missing = [
+        name for name in question.names
+        if not _name_present(name, words, text) or (name in question.people and not _person_present(name, text))
+    ]
+    context_numbers = numbers(text)
+    missing += [number for number in question.numbers if not number_held(number, context_numbers)]
     share = coverage(question, context, sentence)
     if missing:
         near = None
         asked_years = [m for m in missing if _YEAR.fullmatch(m)]
-        held_years = sorted(set(_YEAR.findall(sentence)) - set(question.numbers))
+        held_years = sorted(
+            f"the {n}" if n.endswith("s") else n
+            for n in numbers(sentence) - set(question.numbers)
+            if _YEAR.fullmatch(n.removesuffix("s"))
+        )
         if asked_years and held_years:
             near = f"The articles mention {', '.join(held_years)}, not {', '.join(asked_years)}."
         return EvidenceCheck(False, share, missing=tuple(missing), near_miss=near, reason="constraint")

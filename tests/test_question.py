@@ -41,6 +41,19 @@ def test_names_and_numbers_are_constraints():
     assert any("Port Elwyn" in name for name in asked.names)
 
 
+def test_numbers_are_read_inside_words_and_decades_kept_apart():
+    asked = analyse("How many of the 2,000 pre-1900 houses built in the 1870s had a 3rd floor?")
+    assert set(asked.numbers) == {"2000", "1900", "1870s"}  # not the ordinal "3rd", nor "how many"
+    assert analyse("What changed in the 1960's?").numbers == ("1960s",)
+
+
+def test_people_among_the_names_and_days_as_constraints():
+    asked = analyse("Where did Maria Lopez speak on Tuesday?")
+    assert asked.people == ("Maria Lopez",)
+    assert "Tuesday" in asked.names
+    assert "May" not in analyse("Who may speak at the harbour meeting?").names
+
+
 def test_wh_phrase_is_not_a_term_the_evidence_must_repeat():
     asked = analyse("In what year did the museum reopen?")
     assert asked.kind == TIME

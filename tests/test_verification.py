@@ -26,6 +26,35 @@ def test_evidence_about_another_person_does_not_answer():
     assert not answers("When did Tom Reyes open the lifeboat station?", sentence)
 
 
+def test_a_person_sharing_only_a_surname_is_another_person():
+    sentence = "Helena Marsh Okafor became the first director of the Tidewater Institute in 1931."
+    context = "Daniel Reyes and Robert Lind taught there."
+    assert answers("When did Helena Okafor become the first director of the institute?", sentence, context)
+    assert not answers("When did Robert Okafor become the first director of the institute?", sentence, context)
+
+
+def test_a_decade_is_not_a_year_within_it_and_a_year_meets_its_decade():
+    sentence = "Ferry traffic on the Ostra line grew by 40 percent in the 1990s."
+    check = check_evidence(analyse("How much did ferry traffic on the Ostra line grow in 1990?"), sentence, "", 0.5)
+    assert not check.answers and check.missing == ("1990",)
+    assert check.near_miss == "The articles mention the 1990s, not 1990."
+    assert answers("How much did ferry traffic on the Ostra line grow in the 1990s?", sentence)
+    assert answers("When in the 1990's did the Ostra ferry open?", "The Ostra ferry opened in 1994.")
+    assert not answers("When in the 1980s did the Ostra ferry open?", "The Ostra ferry opened in 1994.")
+
+
+def test_a_number_joined_to_a_word_is_still_a_constraint():
+    sentence = "The Old Granary (built for the pre-1920 harbour board) now houses a bakery."
+    assert answers("What was built for the pre-1920 harbour board?", sentence)
+    assert not answers("What was built for the pre-1880 harbour board?", sentence)
+
+
+def test_days_the_question_names_must_be_met():
+    sentence = "The Quayside market opens on Mondays, Thursdays and Saturdays from April to October."
+    assert answers("When does the Quayside market open on Thursdays?", sentence)
+    assert not answers("When does the Quayside market open on Fridays?", sentence)
+
+
 def test_accents_are_folded_when_matching_names():
     sentence = "The council in Zürich voted on Tuesday to close the Quai bridge to cars."
     assert answers("When did the council in Zurich vote to close the bridge?", sentence)
