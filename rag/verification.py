@@ -7,7 +7,8 @@ constraints (its names, years and numbers appear in the sentence or its passage;
 about another year or person is a near miss, and the reply says what the articles do hold),
 must hold something of the asked kind that the question does not already state (who: a person,
 a group or an organisation; when: a date or a period; where: a place; how many: a number; names
-typed by spaCy, common nouns by WordNet), and must share most of the question's content words.
+typed by spaCy, common nouns by WordNet), must state the question's relation (not its negation, nor its number tied to another event)
+and must share most of the question's content words.
 
 `check_claim(question, answer, sentences)`: a written answer may only state names, numbers and
 words found in the sentences it rests on (or the question), must contain the asked fact, and
@@ -214,6 +215,47 @@ def coverage(question: Question, *texts: str) -> float:
     return len(question.terms & present) / len(question.terms)
 
 
+# Verbs too general to tie a question's fact to one event ("be", "have", "use").
+_LIGHT_VERBS = frozenset("be have do make take get use say become include call know give go come".split())
+
+
+def _verb_of(token):
+    """The nearest verb the token hangs from (itself when it is one)."""
+    return next((t for t in (token, *token.ancestors) if t.pos_ == "VERB"), None)
+
+
+def _negated(verb) -> bool:
+    return any(child.dep_ == "neg" for child in verb.children)
+
+
+def relation_mismatch(question: Question, sentence: str) -> str:
+    """Why the sentence states another relation than the one asked, or "" when it does not:
+    the question's verb negated in the sentence and not in the question, or the reverse ("should
+    fall under" / "should not fall within"); or a number of the question tied in the sentence to
+    another verb than the question's ("incorporated in 1975" / "incorporated in 1973 and started
+    operations in 1975"). Only verbs both use are compared, so a paraphrase is left to the judge."""
+    asked, held = parse(question.text), parse(sentence)
+    verbs: dict[str, list] = {}
+    for token in held:
+        if token.pos_ == "VERB":
+            verbs.setdefault(token.lemma_.lower(), []).append(token)
+    for token in asked:
+        lemma = token.lemma_.lower()
+        if token.pos_ == "VERB" and lemma not in _LIGHT_VERBS and lemma in verbs:
+            if all(_negated(verb) != _negated(token) for verb in verbs[lemma]):
+                return f"the sentence says the opposite of '{token.text}'"
+    for number in question.numbers:
+        digits = number.removesuffix("s")
+        in_question = [t for t in asked if digits in t.text.replace(",", "")]
+        in_sentence = [t for t in held if digits in t.text.replace(",", "")]
+        verb = _verb_of(in_question[0]) if in_question else None
+        if verb is None or not in_sentence or verb.lemma_.lower() in _LIGHT_VERBS or verb.lemma_.lower() not in verbs:
+            continue
+        if not any((v := _verb_of(t)) is not None and v.lemma_.lower() == verb.lemma_.lower() for t in in_sentence):
+            return f"{number} goes with another event than '{verb.text}'"
+    return ""
+
+
 def check_evidence(
     question: Question, sentence: str, context: str, min_coverage: float
 ) -> EvidenceCheck:
@@ -238,6 +280,8 @@ def check_evidence(
         if asked_years and held_years:
             near = f"The articles mention {', '.join(held_years)}, not {', '.join(asked_years)}."
         return EvidenceCheck(False, share, missing=tuple(missing), near_miss=near, reason="constraint")
+    if mismatch := relation_mismatch(question, sentence):
+        return EvidenceCheck(False, share, reason=f"relation: {mismatch}")
     candidates = kind_candidates(question, sentence)
     if question.kind is not None and not candidates:
         return EvidenceCheck(False, share, reason="kind")

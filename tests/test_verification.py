@@ -55,6 +55,22 @@ def test_days_the_question_names_must_be_met():
     assert not answers("When does the Quayside market open on Fridays?", sentence)
 
 
+def test_a_sentence_stating_the_negation_of_the_asked_relation_does_not_answer():
+    sentence = "The harbour board ruled that ferry fees should not fall under the port levy."
+    assert not answers("What should fall under the port levy according to the harbour board?", sentence)
+    assert answers("What should not fall under the port levy according to the harbour board?", sentence)
+    opposite = "Rising fuel costs may explain the closure of the Ostra ferry line."
+    assert not answers("What does not explain the closure of the Ostra ferry line?", opposite)
+    assert answers("What may explain the closure of the Ostra ferry line?", opposite)
+
+
+def test_a_number_tied_to_another_event_of_the_sentence_does_not_answer():
+    sentence = "Kestrel Freight was incorporated in 1961 and started operations in 1964."
+    assert not answers("What company was incorporated in 1964?", sentence)
+    assert answers("What company was incorporated in 1961?", sentence)
+    assert answers("What company started operations in 1964?", sentence)
+
+
 def test_accents_are_folded_when_matching_names():
     sentence = "The council in Zürich voted on Tuesday to close the Quai bridge to cars."
     assert answers("When did the council in Zurich vote to close the bridge?", sentence)
