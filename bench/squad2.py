@@ -240,6 +240,9 @@ class RememberingGenerator(Generator):
     def judge(self, question, sentence):
         return self._reply(["judge", question, sentence], lambda: self.inner.judge(question, sentence))
 
+    def affirms(self, question, sentence):
+        return self._reply(["affirms", question, sentence], lambda: self.inner.affirms(question, sentence))
+
     def write(self, question, sentences):
         yield self._reply(["write", question, list(sentences)], lambda: "".join(self.inner.write(question, sentences)))
 

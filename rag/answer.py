@@ -10,7 +10,9 @@
    question (`rag.judge`); when the generator chose nothing usable, the best candidate the
    system finds is checked the same way;
 5. composition: the short answer, when it says only what its sentences say, else the sentence
-   quoted; citations point at sentences, so they hold by construction;
+   quoted; a yes/no question gets "Yes" or "No" when the sentence's parse says which and the
+   model does not read it otherwise, else the sentence alone; citations point at sentences, so
+   they hold by construction;
 6. abstention: no sentence passes, whatever the generator said, and the reply says so, with
    what the articles do hold when that helps ("The articles mention 2022, not 2021.").
 
@@ -36,7 +38,7 @@ from rag.question import Question, analyse
 from rag.retrieval import HybridRetriever, ScoredPassage
 from rag.settings import Settings
 from rag.timeframe import DateWindow, search_in_time
-from rag.verification import EvidenceCheck, check_claim, check_evidence, coverage, locate
+from rag.verification import EvidenceCheck, check_claim, check_evidence, coverage, locate, polarity
 
 ABSTENTION = "The articles don't say. Nothing in the indexed articles answers this question."
 
@@ -150,6 +152,8 @@ class Verdict:
     judged: dict[int, float] = field(default_factory=dict)  # the judge's P(yes) of each sentence judged
     signals: dict[int, Signals] = field(default_factory=dict)  # what was known of each sentence scored
     probabilities: dict[int, float] = field(default_factory=dict)  # P(answers), all signals combined
+    yes: bool | None = None  # a yes/no question's reply, when the accepted sentence gives one
+    readings: dict[str, Any] = field(default_factory=dict)  # how that reply was read
 
 
 def first_answering(
@@ -187,6 +191,16 @@ def reply_text(asked: Question, answer: str, cited: Sequence[str]) -> tuple[str,
         markers = "".join(f"[{marker}]" for marker in range(1, len(quoted) + 1))
         return f"{words} {markers}.\n\n{quotes}", len(quoted), "generated"
     return quotes, len(quoted), "quoted" if claim is None else f"quoted ({claim.reason})"
+
+
+def yes_or_no(parsed: bool | None, model: float | None) -> bool | None:
+    """The reply to a yes/no question: what the sentence's parse says (`polarity`), unless the
+    model reads the sentence the other way (its P(yes) on the other side of one half). None (the
+    evidence quoted with no yes or no) when the parse cannot tell: a small model alone leans to
+    "yes", and a wrong "yes" over a real citation is the worst reply there is."""
+    if parsed is None or model is None:
+        return parsed
+    return parsed if parsed == (model >= 0.5) else None
 
 
 def _signals(
@@ -303,7 +317,13 @@ class Assistant:
         verify_started = time.perf_counter()
         verdict = self.verify(asked, evidence, passages, selection)
         verified_at = time.perf_counter()
-        if verdict.accepted and self.settings.selection == "judge":
+        if verdict.accepted and asked.polar:
+            # a yes/no question is answered "Yes" or "No" before the sentence, not in other words
+            sentence = evidence[verdict.accepted[0] - 1].text
+            parsed, model = polarity(asked, sentence), self.generator.affirms(search_query, sentence)
+            verdict.yes = yes_or_no(parsed, model)
+            verdict.readings = {"parse": parsed, "model": None if model is None else round(model, 4)}
+        elif verdict.accepted and self.settings.selection == "judge":
             # the answer is worded only once its sentences are known to answer
             written = ""
             for piece in self.generator.write(search_query, [evidence[n - 1].text for n in verdict.accepted]):
@@ -450,7 +470,13 @@ class Assistant:
             return Answer(question, text, True, [], {}, checks=checks, generated=selection.raw, passages=list(passages))
 
         cited = [evidence[n - 1] for n in verdict.accepted]
-        text, used, checks["wording"] = reply_text(asked, selection.answer, [s.text for s in cited])
+        if asked.polar:
+            checks["yes_no"] = {**verdict.readings, "reply": None if verdict.yes is None else ("yes" if verdict.yes else "no")}
+            quotes, used, checks["wording"] = reply_text(asked, "", [s.text for s in cited])
+            opening = "" if verdict.yes is None else f"{'Yes' if verdict.yes else 'No'} [1].\n\n"
+            text = opening + quotes
+        else:
+            text, used, checks["wording"] = reply_text(asked, selection.answer, [s.text for s in cited])
         citations = [
             Citation.from_evidence(marker, sentence, passages[sentence.passage])
             for marker, sentence in enumerate(cited[:used], start=1)

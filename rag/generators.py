@@ -166,6 +166,11 @@ class Generator(ABC):
         """Probability that `sentence` states the answer to `question`; None without a model."""
         return None
 
+    def affirms(self, question: str, sentence: str) -> float | None:
+        """Probability that `sentence` answers the yes/no `question` with yes; None without a
+        model."""
+        return None
+
     def write(self, question: str, sentences: Sequence[str]) -> Iterator[str]:
         """Yield pieces of a short answer to `question` taken from `sentences` (already checked
         to answer it); nothing without a model."""
@@ -179,7 +184,8 @@ class Generator(ABC):
 class ChatModelGenerator(Generator):
     """A LangChain chat model that picks evidence sentences and words the answer as JSON.
 
-    `judge`, when given, scores a sentence as the answer to a question (see `rag.judge`).
+    `judge`, when given, scores a sentence as the answer to a question (see `rag.judge`), and
+    `affirm` reads a sentence's yes or no to a yes/no question the same way.
     Every call to the model holds `lock`: a local model serves one request at a time.
     Any failure of the model (it cannot load, the endpoint is down or too slow) is raised as
     `GeneratorUnavailable`, naming `described` (what the model is and where).
@@ -191,11 +197,13 @@ class ChatModelGenerator(Generator):
         name: str,
         judge: Callable[[BaseChatModel, str, str], float] | None = None,
         lock: ModelLock | None = None,
+        affirm: Callable[[BaseChatModel, str, str], float] | None = None,
         described: str | None = None,
     ) -> None:
         self._build_model = build_model
         self._model: BaseChatModel | None = None
         self._judge = judge
+        self._affirm = affirm
         self.judges = judge is not None
         self.name = name
         self.described = described or f"the {name} model"
@@ -264,15 +272,21 @@ class ChatModelGenerator(Generator):
                 raise item
             yield item
 
-    def judge(self, question: str, sentence: str) -> float | None:
-        if self._judge is None:
+    def _score(self, scorer, question: str, sentence: str) -> float | None:
+        if scorer is None:
             return None
         model = self.model
         try:
             with self.lock.hold():
-                return self._judge(model, question, sentence)
+                return scorer(model, question, sentence)
         except Exception as error:
             raise self._failed(error) from error
+
+    def judge(self, question: str, sentence: str) -> float | None:
+        return self._score(self._judge, question, sentence)
+
+    def affirms(self, question: str, sentence: str) -> float | None:
+        return self._score(self._affirm, question, sentence)
 
     def write(self, question: str, sentences: Sequence[str]) -> Iterator[str]:
         if not sentences:

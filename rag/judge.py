@@ -83,11 +83,11 @@ class LlamaJudge:
         return _yes_share({word: weight / total for word, weight in weights.items()})
 
 
-def openai_judge(chat_model, question: str, sentence: str) -> float:
+def openai_judge(chat_model, question: str, sentence: str, wording: str = prompts.JUDGE) -> float:
     """P(yes) from an OpenAI-compatible endpoint's top log-probabilities (where it gives them)."""
     from langchain_core.messages import HumanMessage, SystemMessage
 
-    messages = judge_messages(question, sentence)
+    messages = judge_messages(question, sentence, wording)
     reply = chat_model.invoke(
         [SystemMessage(messages[0]["content"]), HumanMessage(messages[1]["content"])],
         logprobs=True, top_logprobs=10, max_tokens=1, stream=False,

@@ -24,12 +24,20 @@ JUDGE = """Sentence: {sentence}
 Question: {question}
 Does the sentence answer exactly this question? Reply yes or no."""
 
+AFFIRM = """Sentence: {sentence}
+Question: {question}
+According to the sentence, is the answer to the question yes or no? Reply yes or no."""
+
 WRITE = """{sentences}
 
 Question: {question}
 Answer the question in a few words taken from the sentences above. Reply with the answer only."""
 
-REWRITE = """Rewrite the user's last question so that it can be understood without the \
+REAFFIRM = """Sentence: {sentence}
+Question: {question}
+According to the sentence, is the answer to the question yes or no? Reply yes or no."""
+
+WRITE = """Rewrite the user's last question so that it can be understood without the \
 conversation: replace pronouns and vague references with the names they refer to. Reply with \
 the rewritten question only. If it already stands alone, repeat it unchanged."""
 

@@ -83,6 +83,7 @@ class Question:
     newest_first: bool = False  # asks for the newest reports ("latest", "most recent")
     compares: bool = False  # sets sides or sources side by side, so more than one article is needed
     people: tuple[str, ...] = ()  # the names among `names` that spaCy types as people
+    polar: bool = False  # asks yes or no ("Did Russia leave the talks?")
 
     @property
     def labels(self) -> frozenset[str]:
@@ -195,6 +196,19 @@ def _compares(doc) -> bool:
     )
 
 
+_WH_TAGS = frozenset({"WP", "WP$", "WDT", "WRB"})
+
+
+def _polar(doc) -> bool:
+    """A yes/no question: its own clause opens with an auxiliary or a form of "be" ("Did…",
+    "Is…", "Has…", "Can…", "Were…") and asks for no wh-word, nor to choose ("Is it simple or
+    complex?" is answered by one of its sides, not by yes or no)."""
+    start = _main_clause(doc)
+    if start >= len(doc) or doc[start].pos_ != "AUX":
+        return False
+    return not any(token.tag_ in _WH_TAGS or (token.lower_ == "or" and token.dep_ == "cc") for token in doc[start:])
+
+
 def analyse(question: str) -> Question:
     doc = parse(question)
     kind, phrase = _asked_kind(doc)
@@ -237,4 +251,5 @@ def analyse(question: str) -> Question:
         newest_first=bool(newest),
         compares=_compares(doc),
         people=tuple(dict.fromkeys(people)),
+        polar=_polar(doc),
     )

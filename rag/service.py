@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import threading
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 
+from rag import prompts
 from rag.answer import Assistant
 from rag.articles import PassageInContext, passage_in_context
 from rag.embedding import SentenceTransformerEmbeddings, make_embedder
@@ -29,7 +31,8 @@ def build_generator(name: GeneratorName, settings: Settings) -> Generator:
         from rag.llm import llamacpp_chat_model
 
         return ChatModelGenerator(
-            lambda: llamacpp_chat_model(settings), "llamacpp", judge=LlamaJudge(), described="the local model"
+            lambda: llamacpp_chat_model(settings), "llamacpp", judge=LlamaJudge(),
+            affirm=LlamaJudge(prompts.AFFIRM), described="the local model",
         )
     if name == "openai":
         from rag.judge import openai_judge
@@ -37,6 +40,7 @@ def build_generator(name: GeneratorName, settings: Settings) -> Generator:
 
         return ChatModelGenerator(
             lambda: openai_chat_model(settings), "openai", judge=openai_judge,
+            affirm=partial(openai_judge, wording=prompts.AFFIRM),
             described=f"the OpenAI-compatible endpoint at {settings.openai_base_url}",
         )
     raise ValueError(f"unknown generator {name!r}: choose llamacpp, extractive or openai")

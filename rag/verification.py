@@ -241,7 +241,8 @@ def relation_mismatch(question: Question, sentence: str) -> str:
             verbs.setdefault(token.lemma_.lower(), []).append(token)
     for token in asked:
         lemma = token.lemma_.lower()
-        if token.pos_ == "VERB" and lemma not in _LIGHT_VERBS and lemma in verbs:
+        # a sentence denying what a yes/no question asks answers it: "No"
+        if token.pos_ == "VERB" and lemma not in _LIGHT_VERBS and lemma in verbs and not question.polar:
             if all(_negated(verb) != _negated(token) for verb in verbs[lemma]):
                 return f"the sentence says the opposite of '{token.text}'"
     for number in question.numbers:
@@ -254,6 +255,56 @@ def relation_mismatch(question: Question, sentence: str) -> str:
         if not any((v := _verb_of(t)) is not None and v.lemma_.lower() == verb.lemma_.lower() for t in in_sentence):
             return f"{number} goes with another event than '{verb.text}'"
     return ""
+
+
+# Modal verbs that leave an event open ("Russia may leave"): the sentence then says neither yes
+# nor no to "Did Russia leave?".
+_OPEN_MODALS = frozenset("may might could would should can must".split())
+
+
+# Verbs under which a clause is not asserted ("denied that Russia left", "hoped Russia would
+# leave"), and conjunctions that make it a condition ("if Russia leaves").
+_NOT_ASSERTING = frozenset(
+    "deny doubt reject dismiss refute question wonder ask hope want wish plan expect consider "
+    "propose threaten refuse fail fear suggest predict rumor rumour speculate".split()
+)
+_CONDITIONS = frozenset({"if", "unless", "whether"})
+
+
+def _asserted(verb) -> bool:
+    """Whether the sentence states its clause of `verb` as fact, not as wished, denied,
+    planned or conditional."""
+    if verb.dep_ in {"xcomp", "csubj"}:
+        return False
+    for token in (verb, *verb.ancestors):
+        if any(child.dep_ == "mark" and child.lower_ in _CONDITIONS for child in token.children):
+            return False
+        if token is not verb and (token.lemma_.lower() in _NOT_ASSERTING or _negated(token)):
+            return False
+    return True
+
+
+def polarity(question: Question, sentence: str) -> bool | None:
+    """What the sentence says to a yes/no question, as far as its parse shows: True (yes) when
+    it states the question's own verb with the question's polarity, False (no) when with the
+    opposite ("did not leave", "never left"), None when it does not state that verb as fact: a
+    paraphrase, a verb under another ("refused to leave", "denied that it left"), a condition
+    ("if it leaves") or left open by a modal ("may leave")."""
+    asked, held = parse(question.text), parse(sentence)
+    readings = set()
+    for token in asked:
+        lemma = token.lemma_.lower()
+        if token.pos_ != "VERB" or lemma in _LIGHT_VERBS:
+            continue
+        asked_modals = {c.lower_ for c in token.children if c.dep_ == "aux"} & _OPEN_MODALS
+        for verb in held:
+            if verb.pos_ != "VERB" or verb.lemma_.lower() != lemma or not _asserted(verb):
+                continue
+            modals = {c.lower_ for c in verb.children if c.dep_ == "aux"} & _OPEN_MODALS
+            if modals - asked_modals:
+                continue
+            readings.add(_negated(verb) == _negated(token))
+    return readings.pop() if len(readings) == 1 else None
 
 
 def check_evidence(

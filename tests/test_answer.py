@@ -58,8 +58,12 @@ class ScriptedGenerator(Generator):
 
     name = "scripted"
 
-    def __init__(self, pick: str | None, answer: str = "", judgement: float | None = None, raw: str | None = None):
+    def __init__(
+        self, pick: str | None, answer: str = "", judgement: float | None = None, raw: str | None = None,
+        affirmation: float | None = None,
+    ):
         self.pick, self.answer, self.judgement, self.raw = pick, answer, judgement, raw
+        self.affirmation = affirmation
         self.judges = judgement is not None
         self.offered: list[EvidenceSentence] = []
         self.judged: list[str] = []
@@ -78,6 +82,9 @@ class ScriptedGenerator(Generator):
     def judge(self, question: str, sentence: str) -> float | None:
         self.judged.append(sentence)
         return self.judgement
+
+    def affirms(self, question: str, sentence: str) -> float | None:
+        return self.affirmation
 
     def write(self, question: str, sentences: Sequence[str]) -> Iterator[str]:
         self.written_from.append(list(sentences))
@@ -214,6 +221,43 @@ def test_judge_first_never_shows_a_written_answer_its_sentence_does_not_hold(fes
     )
     assert "Armstrong" not in answer.answer
     assert "Tessa Morrow" in answer.answer
+
+
+BRIDGE = (
+    "Quai Bridge Stays Open\n\n"
+    "The city council of Port Elwyn did not close the Quai bridge to cars on Monday. "
+    "Cyclists had asked the council to close it. "
+    "The council approved a new bus lane on the harbour road.\n"
+)
+
+
+@pytest.fixture(scope="module")
+def bridge_service(tmp_path_factory, embedder):
+    return indexed_articles(tmp_path_factory.mktemp("bridge"), {"bridge.txt": BRIDGE}, embedder)
+
+
+def test_a_yes_no_question_opens_with_yes_when_parse_and_model_agree(festival_service):
+    generator = ScriptedGenerator(None, judgement=0.9, affirmation=0.9)
+    answer = scripted(festival_service, generator).ask("Did the mayor lead the lantern parade at the festival?")
+    assert answer.answer.startswith("Yes [1].\n\n“The lantern parade was led by the mayor, Tessa Morrow.”")
+    assert answer.checks["yes_no"] == {"parse": True, "model": 0.9, "reply": "yes"}
+
+
+def test_a_sentence_denying_a_yes_no_question_answers_it_no(bridge_service):
+    """A negated sentence answers a yes/no question (it is not a near miss), with "No"."""
+    question = "Did the council close the Quai bridge to cars?"
+    answer = scripted(bridge_service, ScriptedGenerator(None, judgement=0.9, affirmation=0.2)).ask(question)
+    assert answer.answer.startswith("No [1].\n\n“The city council of Port Elwyn did not close")
+    extractive = bridge_service.assistant("extractive").ask(question)  # no model: the parse alone
+    assert extractive.answer.startswith("No [1].")
+
+
+def test_no_yes_or_no_when_the_model_reads_the_sentence_otherwise(bridge_service):
+    generator = ScriptedGenerator(None, judgement=0.9, affirmation=0.8)
+    answer = scripted(bridge_service, generator).ask("Did the council close the Quai bridge to cars?")
+    assert not answer.abstained
+    assert answer.answer.startswith("“The city council of Port Elwyn did not close")
+    assert answer.checks["yes_no"]["reply"] is None
 
 
 def test_unsupported_name_in_the_answer_is_never_shown(festival_service):

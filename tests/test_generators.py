@@ -51,6 +51,15 @@ def test_llamacpp_judging_first_words_the_answer_from_the_accepted_sentence(seed
 
 
 @pytest.mark.llm
+def test_llamacpp_reads_yes_or_no_from_a_sentence(seeded_service):
+    generator = seeded_service.generator("llamacpp")
+    question = "Did the mayor lead the lantern parade?"
+    said = generator.affirms(question, "The lantern parade was led by the mayor, Tessa Morrow.")
+    denied = generator.affirms(question, "The lantern parade was not led by the mayor, who stayed at home.")
+    assert said > 0.5 > denied
+
+
+@pytest.mark.llm
 def test_concurrent_questions_share_the_local_model_safely(seeded_service):
     """Three questions at once on one llama.cpp model: calls are serialised, none crashes, and
     each answer belongs to its own question."""

@@ -54,6 +54,23 @@ def test_people_among_the_names_and_days_as_constraints():
     assert "May" not in analyse("Who may speak at the harbour meeting?").names
 
 
+@pytest.mark.parametrize(
+    ("question", "polar"),
+    [
+        ("Did the council close the bridge?", True),
+        ("Is the bridge closed to cars?", True),
+        ("When the talks ended, did the envoys leave?", True),
+        ("Will the summit take place in Lisbon?", True),
+        ("Who closed the bridge?", False),
+        ("Has the council said when the bridge will reopen?", False),
+        ("Can a ferry be late, and if so, where does it wait?", False),
+        ("Is the new timetable simpler or more complex than the old one?", False),
+    ],
+)
+def test_yes_no_questions_are_recognised(question, polar):
+    assert analyse(question).polar is polar
+
+
 def test_wh_phrase_is_not_a_term_the_evidence_must_repeat():
     asked = analyse("In what year did the museum reopen?")
     assert asked.kind == TIME

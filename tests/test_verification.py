@@ -2,7 +2,7 @@
 its evidence says. Each failure kind gets general cases written here, about invented events."""
 
 from rag.question import analyse
-from rag.verification import check_claim, check_evidence, kind_candidates
+from rag.verification import check_claim, check_evidence, kind_candidates, polarity
 
 
 def answers(question: str, sentence: str, context: str = "") -> bool:
@@ -69,6 +69,25 @@ def test_a_number_tied_to_another_event_of_the_sentence_does_not_answer():
     assert not answers("What company was incorporated in 1964?", sentence)
     assert answers("What company was incorporated in 1961?", sentence)
     assert answers("What company started operations in 1964?", sentence)
+
+
+def test_what_a_sentence_says_to_a_yes_no_question():
+    asked = analyse("Did the envoys leave the talks in Lisbon?")
+    assert polarity(asked, "The envoys left the talks in Lisbon on Tuesday.") is True
+    assert polarity(asked, "Officials said the envoys had left the talks in Lisbon.") is True
+    assert polarity(asked, "The envoys did not leave the talks in Lisbon.") is False
+    assert polarity(asked, "The envoys never left the talks in Lisbon.") is False
+    # stated, but not as fact: neither yes nor no
+    for sentence in (
+        "The envoys refused to leave the talks in Lisbon.",
+        "The envoys may leave the talks in Lisbon.",
+        "Officials denied that the envoys left the talks in Lisbon.",
+        "If the envoys leave the talks in Lisbon, others will follow.",
+        "The envoys walked out of the talks in Lisbon.",  # a paraphrase: the parse cannot tell
+    ):
+        assert polarity(asked, sentence) is None, sentence
+    # and a denial is evidence for a yes/no question, not a near miss
+    assert answers("Did the envoys leave the talks in Lisbon?", "The envoys did not leave the talks in Lisbon.")
 
 
 def test_accents_are_folded_when_matching_names():
