@@ -60,8 +60,12 @@ def svo_clauses(sentence: str) -> list[tuple[str, str]]:
         subject, obj = span_text(subjects[0]), span_text(objects[0])
         if folded_words(subject) == folded_words(obj):
             continue
-        correct = f"{subject} {token.text} {obj}."
-        swapped = f"{obj[0].upper()}{obj[1:]} {token.text} {subject[0].lower() if subject.split()[0].lower() in {'the', 'a', 'an'} else subject[0]}{subject[1:]}."
+        # the verb with its auxiliaries and negation, as the clause has them ("can harm", "did not meet")
+        verb = " ".join(t.text for t in sorted(
+            [token, *(c for c in token.children if c.dep_ in {"aux", "neg"} and c.i < token.i)], key=lambda t: t.i
+        ))
+        correct = f"{subject} {verb} {obj}."
+        swapped = f"{obj[0].upper()}{obj[1:]} {verb} {subject[0].lower() if subject.split()[0].lower() in {'the', 'a', 'an'} else subject[0]}{subject[1:]}."
         found.append((correct[0].upper() + correct[1:], swapped))
     return found
 

@@ -30,6 +30,8 @@ from rag.nlp import contains_phrase, fold, folded_words, parse
 from rag.question import ORGANISATION, PERSON, PLACE, QUANTITY, TIME, Question, content_stems, stem
 
 _YEAR = re.compile(r"\b(?:1[0-9]|20)\d\d\b")
+_DECADE = re.compile(r"(?:1[0-9]|20)\d0['’]?s")
+_ORDINAL = re.compile(r"\d+(?:st|nd|rd|th)", re.IGNORECASE)
 _MONTHS = set(
     "january february march april may june july august september october november december".split()
 )
@@ -135,14 +137,18 @@ def kind_candidates(question: Question, text: str) -> list[str]:
         found += [t.text for t in doc if t.like_num and not contains_phrase(asked, t.text)]
     if question.kind in {PERSON, PLACE, ORGANISATION}:  # names spaCy's small model left untyped
         found += [t.text for t in doc if t.pos_ == "PROPN" and not contains_phrase(asked, t.text)]
-    if question.kind == TIME:
+    if question.kind == TIME:  # years, decades, months, and the "19th" of "the 19th century"
         found += [
             t.text for t in doc
-            if (_YEAR.fullmatch(t.text) or t.lower_ in _MONTHS) and not contains_phrase(asked, t.text)
+            if (_YEAR.fullmatch(t.text) or _DECADE.fullmatch(t.text) or t.lower_ in _MONTHS
+                or (_ORDINAL.fullmatch(t.text) and t.head.lemma_.lower() in {"century", "millennium"}))
+            and not contains_phrase(asked, t.text)
         ]
     if question.kind in _NOUN_KINDS:  # common nouns of the kind: "residents", "mountainous areas"
         found += [
-            chunk.text for chunk in doc.noun_chunks
+            # without its article or possessive: "courts of member states" holds "the courts"
+            doc[next((t.i for t in chunk if t.dep_ not in {"det", "poss"}), chunk.start) : chunk.end].text
+            for chunk in doc.noun_chunks
             if chunk.root.pos_ == "NOUN"
             and not contains_phrase(asked, chunk.root.text)
             and noun_kinds(chunk.root.lemma_) & _NOUN_KINDS[question.kind]

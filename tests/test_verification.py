@@ -144,6 +144,15 @@ def test_answer_must_state_the_asked_fact():
     assert not missing.supported and missing.reason == "asked fact missing"
 
 
+def test_the_asked_fact_may_be_written_without_its_article_or_as_a_decade_or_century():
+    courts = "The harbour rules are enforced by the courts of the county when the board is absent."
+    assert check_claim(analyse("Who enforces the harbour rules?"), "courts of the county", [courts]).supported
+    built = "The Ostra lighthouse was built in the 19th century and rebuilt in the 1950s."
+    assert check_claim(analyse("In what century was the Ostra lighthouse built?"), "19th", [built]).supported
+    assert check_claim(analyse("In what year was the Ostra lighthouse rebuilt?"), "the 1950s", [built]).supported
+    assert not check_claim(analyse("In what year was the Ostra lighthouse rebuilt?"), "the lighthouse", [built]).supported
+
+
 def test_changed_number_or_name_is_rejected():
     question = analyse("How many visitors did the lantern festival draw?")
     evidence = ["The lantern festival drew 48,000 visitors, organisers said."]
