@@ -43,6 +43,8 @@ same library `rag ask` uses, and every reply of the model (its sentence choices,
 each short answer) is kept in `model-replies-<generator>.jsonl` under its whole input. The model
 decodes greedily, so the same input gives the same reply: only inputs never seen before are put
 to it, and a change to retrieval or to the checks is measured in minutes instead of an hour.
+`--budgets 2 3 4 --thresholds 0.5 0.525 0.55` sweeps the judge budget and the answer threshold
+together (`sweep`) and picks the pair on the even half.
 `--selection judge` measures `RAG_SELECTION=judge` the same way, and `--without-wordnet` the
 checks with the asked kind read from names alone (spaCy), as they were before WordNet typed
 common nouns (`rag/lexicon.py`).
@@ -250,10 +252,8 @@ class RememberingGenerator(Generator):
         return None
 
 
-def ask_remembering(
-    generator: str, queries: list[dict], articles: Path, index: Path, embedder: str | None, selection: str
-) -> tuple[list[dict], float]:
-    """Every question asked in this process, the model's replies kept by input (see above)."""
+def remembering_assistant(generator: str, articles: Path, index: Path, embedder: str | None, selection: str):
+    """An assistant over the benchmark's index whose model replies are kept by input (see above)."""
     from rag.answer import Assistant
     from rag.evidence import SentenceRanker
     from rag.service import RagService
@@ -262,12 +262,44 @@ def ask_remembering(
     overrides = {"embedder": embedder} if embedder else {}
     service = RagService(load_settings(articles_dir=articles, index_dir=index, selection=selection, **overrides))
     remembering = RememberingGenerator(service.generator(generator), WORK / f"model-replies-{generator}.jsonl")
-    assistant = Assistant(service.retriever, remembering, service.settings, SentenceRanker(service.embedder))
+    return Assistant(service.retriever, remembering, service.settings, SentenceRanker(service.embedder))
+
+
+def ask_remembering(
+    generator: str, queries: list[dict], articles: Path, index: Path, embedder: str | None, selection: str
+) -> tuple[list[dict], float]:
+    """Every question asked in this process, the model's replies kept by input (see above)."""
+    assistant = remembering_assistant(generator, articles, index, embedder, selection)
     started = time.perf_counter()
     replies = [assistant.ask(" ".join(item["question"].split())).as_dict() for item in queries]
     elapsed = time.perf_counter() - started
+    remembering = assistant.generator
     print(f"{generator}: {remembering.asked} model calls made, {remembering.reused} replies reused")
     return replies, elapsed
+
+
+def sweep(
+    generator: str, queries: list[dict], truth: dict, articles: Path, index: Path, embedder: str | None,
+    budgets: list[int], thresholds: list[float],
+) -> None:
+    """`--budgets`/`--thresholds`: every pair of judge budget and answer threshold, asked through
+    the library with the kept model replies; the pair maximising the smaller of the two rates on
+    the even half (ties: the larger sum) is chosen there and reported on the odd half."""
+    assistant = remembering_assistant(generator, articles, index, embedder, "generator")
+    shipped = assistant.settings
+    table = []
+    for budget in budgets:
+        for threshold in thresholds:
+            assistant.settings = shipped.model_copy(update={"judge_budget": budget, "answer_threshold": threshold})
+            replies = [assistant.ask(" ".join(item["question"].split())).as_dict() for item in queries]
+            even, odd = rates(queries[0::2], truth, replies[0::2]), rates(queries[1::2], truth, replies[1::2])
+            table.append(((budget, threshold), even, odd))
+            print(f"  budget {budget}, threshold {threshold:.4f}: even half has-answer {even[0]:.3f} "
+                  f"no-answer {even[1]:.3f} | odd half has-answer {odd[0]:.3f} no-answer {odd[1]:.3f}", flush=True)
+    (budget, threshold), even, odd = max(table, key=lambda row: (min(row[1]), sum(row[1])))
+    print(f"chosen on the even half: budget {budget}, threshold {threshold:.4f} "
+          f"(shipped: {shipped.judge_budget}, {shipped.answer_threshold}); "
+          f"held-out odd half: has-answer {odd[0]:.3f} no-answer {odd[1]:.3f}")
 
 
 def replay(reply: dict, question: str, model, threshold: float) -> dict:
@@ -417,6 +449,9 @@ def main() -> None:
                         help="RAG_SELECTION, with --remember")
     parser.add_argument("--without-wordnet", action="store_true",
                         help="with --remember: common nouns never count as the asked kind (see above)")
+    parser.add_argument("--budgets", nargs="+", type=int,
+                        help="with --remember: judge budgets to sweep with --thresholds (see `sweep`)")
+    parser.add_argument("--thresholds", nargs="+", type=float, help="answer thresholds to sweep")
     parser.add_argument("--reuse-from", choices=["torch", "onnx", "onnx-int8"],
                         help="with --embedder: ask only questions whose retrieval differs from this embedder's")
     args = parser.parse_args()
@@ -450,6 +485,10 @@ def main() -> None:
         if args.rescore:
             replies = kept_replies(generator, args.embedder, queries)
             elapsed = sum(r.get("timings", {}).get("total_ms", 0) for r in replies) / 1000
+        elif args.remember and generator != "extractive" and (args.budgets or args.thresholds):
+            sweep(generator, queries, truth, articles, index, args.embedder,
+                  args.budgets or [3], args.thresholds or [0.5375])
+            continue
         elif args.remember and generator != "extractive":
             if args.without_wordnet:
                 import rag.verification
