@@ -33,11 +33,7 @@ WRITE = """{sentences}
 Question: {question}
 Answer the question in a few words taken from the sentences above. Reply with the answer only."""
 
-REAFFIRM = """Sentence: {sentence}
-Question: {question}
-According to the sentence, is the answer to the question yes or no? Reply yes or no."""
-
-WRITE = """Rewrite the user's last question so that it can be understood without the \
+REWRITE = """Rewrite the user's last question so that it can be understood without the \
 conversation: replace pronouns and vague references with the names they refer to. Reply with \
 the rewritten question only. If it already stands alone, repeat it unchanged."""
 
