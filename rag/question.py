@@ -62,11 +62,11 @@ _KIND_NOUNS: dict[str, frozenset[str]] = {
 }
 
 _WH_DETERMINERS = {"what", "which", "whose"}
-# Days and months the question names: evidence about another day does not answer it.
-_CALENDAR_WORDS = frozenset(
-    "monday tuesday wednesday thursday friday saturday sunday january february march april may "
-    "june july august september october november december".split()
+MONTHS = frozenset(
+    "january february march april may june july august september october november december".split()
 )
+# Days and months the question names: evidence about another day does not answer it.
+_CALENDAR_WORDS = MONTHS | frozenset("monday tuesday wednesday thursday friday saturday sunday".split())
 
 
 def stem(word: str) -> str:

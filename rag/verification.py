@@ -27,14 +27,11 @@ from rag.citations import content_words, number_held, numbers
 from rag.citations import names as capitalised_runs
 from rag.lexicon import noun_kinds
 from rag.nlp import contains_phrase, fold, folded_words, parse
-from rag.question import ORGANISATION, PERSON, PLACE, QUANTITY, TIME, Question, content_stems, stem
+from rag.question import MONTHS, ORGANISATION, PERSON, PLACE, QUANTITY, TIME, Question, content_stems, stem
 
 _YEAR = re.compile(r"\b(?:1[0-9]|20)\d\d\b")
 _DECADE = re.compile(r"(?:1[0-9]|20)\d0['’]?s")
 _ORDINAL = re.compile(r"\d+(?:st|nd|rd|th)", re.IGNORECASE)
-_MONTHS = set(
-    "january february march april may june july august september october november december".split()
-)
 # Verbs whose two parties can swap places without changing the fact ("A met B" = "B met A").
 _RECIPROCAL = frozenset(
     "meet marry talk speak negotiate debate discuss chat partner ally collaborate cooperate "
@@ -140,7 +137,7 @@ def kind_candidates(question: Question, text: str) -> list[str]:
     if question.kind == TIME:  # years, decades, months, and the "19th" of "the 19th century"
         found += [
             t.text for t in doc
-            if (_YEAR.fullmatch(t.text) or _DECADE.fullmatch(t.text) or t.lower_ in _MONTHS
+            if (_YEAR.fullmatch(t.text) or _DECADE.fullmatch(t.text) or t.lower_ in MONTHS
                 or (_ORDINAL.fullmatch(t.text) and t.head.lemma_.lower() in {"century", "millennium"}))
             and not contains_phrase(asked, t.text)
         ]
