@@ -89,12 +89,13 @@ def _name_present(name: str, words: str, text: str = "") -> bool:
     return all(f" {p} " in words or any(_same_name_word(p, w) for w in held) for p in parts)
 
 
-def _person_present(name: str, text: str) -> bool:
-    """A person's name of several words is present as one name: its words in order, at most two
-    words apart ("William Harper" in "William Rainey Harper"), so that another person sharing a
-    surname ("Robert Harper") does not stand in for the one asked about."""
+def _person_present(name: str, folded: str) -> bool:
+    """A person's name of several words is present as one name in `folded` (text prepared by
+    `folded_words`): its words in order, at most two words apart ("William Harper" in "William
+    Rainey Harper"), so that another person sharing a surname ("Robert Harper") does not stand in
+    for the one asked about."""
     parts = [p for p in folded_words(name).split() if len(p) > 1]
-    words = folded_words(text).split()
+    words = folded.split()
     if len(parts) < 2:
         return True
     for first, word in enumerate(words):
@@ -231,6 +232,23 @@ def _negated(verb) -> bool:
     return any(child.dep_ == "neg" for child in verb.children)
 
 
+def _verbs_by_lemma(doc) -> dict[str, list]:
+    verbs: dict[str, list] = {}
+    for token in doc:
+        if token.pos_ == "VERB":
+            verbs.setdefault(token.lemma_.lower(), []).append(token)
+    return verbs
+
+
+def _shared_verbs(asked, verbs: dict[str, list]):
+    """Each verb of the question (light verbs left out) with the sentence's verbs of its lemma,
+    `verbs` being the sentence's `_verbs_by_lemma`."""
+    for token in asked:
+        lemma = token.lemma_.lower()
+        if token.pos_ == "VERB" and lemma not in _LIGHT_VERBS and lemma in verbs:
+            yield token, verbs[lemma]
+
+
 def relation_mismatch(question: Question, sentence: str) -> str:
     """Why the sentence states another relation than the one asked, or "" when it does not:
     the question's verb negated in the sentence and not in the question, or the reverse ("should
@@ -238,15 +256,10 @@ def relation_mismatch(question: Question, sentence: str) -> str:
     another verb than the question's ("incorporated in 1975" / "incorporated in 1973 and started
     operations in 1975"). Only verbs both use are compared, so a paraphrase is left to the judge."""
     asked, held = parse(question.text), parse(sentence)
-    verbs: dict[str, list] = {}
-    for token in held:
-        if token.pos_ == "VERB":
-            verbs.setdefault(token.lemma_.lower(), []).append(token)
-    for token in asked:
-        lemma = token.lemma_.lower()
-        # a sentence denying what a yes/no question asks answers it: "No"
-        if token.pos_ == "VERB" and lemma not in _LIGHT_VERBS and lemma in verbs and not question.polar:
-            if all(_negated(verb) != _negated(token) for verb in verbs[lemma]):
+    verbs = _verbs_by_lemma(held)
+    if not question.polar:  # a sentence denying what a yes/no question asks answers it: "No"
+        for token, same in _shared_verbs(asked, verbs):
+            if all(_negated(verb) != _negated(token) for verb in same):
                 return f"the sentence says the opposite of '{token.text}'"
     for number in question.numbers:
         digits = number.removesuffix("s")
@@ -293,15 +306,11 @@ def polarity(question: Question, sentence: str) -> bool | None:
     opposite ("did not leave", "never left"), None when it does not state that verb as fact: a
     paraphrase, a verb under another ("refused to leave", "denied that it left"), a condition
     ("if it leaves") or left open by a modal ("may leave")."""
-    asked, held = parse(question.text), parse(sentence)
     readings = set()
-    for token in asked:
-        lemma = token.lemma_.lower()
-        if token.pos_ != "VERB" or lemma in _LIGHT_VERBS:
-            continue
+    for token, same in _shared_verbs(parse(question.text), _verbs_by_lemma(parse(sentence))):
         asked_modals = {c.lower_ for c in token.children if c.dep_ == "aux"} & _OPEN_MODALS
-        for verb in held:
-            if verb.pos_ != "VERB" or verb.lemma_.lower() != lemma or not _asserted(verb):
+        for verb in same:
+            if not _asserted(verb):
                 continue
             modals = {c.lower_ for c in verb.children if c.dep_ == "aux"} & _OPEN_MODALS
             if modals - asked_modals:
@@ -318,7 +327,7 @@ def check_evidence(
     words = folded_words(text)
     missing = [
         name for name in question.names
-        if not _name_present(name, words, text) or (name in question.people and not _person_present(name, text))
+        if not _name_present(name, words, text) or (name in question.people and not _person_present(name, words))
     ]
     context_numbers = numbers(text)
     missing += [number for number in question.numbers if not number_held(number, context_numbers)]
