@@ -280,16 +280,17 @@ def ask_remembering(
 
 def sweep(
     generator: str, queries: list[dict], truth: dict, articles: Path, index: Path, embedder: str | None,
-    budgets: list[int], thresholds: list[float],
+    budgets: list[int] | None, thresholds: list[float] | None,
 ) -> None:
     """`--budgets`/`--thresholds`: every pair of judge budget and answer threshold, asked through
     the library with the kept model replies; the pair maximising the smaller of the two rates on
-    the even half (ties: the larger sum) is chosen there and reported on the odd half."""
+    the even half (ties: the larger sum) is chosen there and reported on the odd half. A list not
+    given is the shipped setting alone."""
     assistant = remembering_assistant(generator, articles, index, embedder, "generator")
     shipped = assistant.settings
     table = []
-    for budget in budgets:
-        for threshold in thresholds:
+    for budget in budgets or [shipped.judge_budget]:
+        for threshold in thresholds or [shipped.answer_threshold]:
             assistant.settings = shipped.model_copy(update={"judge_budget": budget, "answer_threshold": threshold})
             replies = [assistant.ask(" ".join(item["question"].split())).as_dict() for item in queries]
             even, odd = rates(queries[0::2], truth, replies[0::2]), rates(queries[1::2], truth, replies[1::2])
@@ -486,8 +487,7 @@ def main() -> None:
             replies = kept_replies(generator, args.embedder, queries)
             elapsed = sum(r.get("timings", {}).get("total_ms", 0) for r in replies) / 1000
         elif args.remember and generator != "extractive" and (args.budgets or args.thresholds):
-            sweep(generator, queries, truth, articles, index, args.embedder,
-                  args.budgets or [3], args.thresholds or [0.5375])
+            sweep(generator, queries, truth, articles, index, args.embedder, args.budgets, args.thresholds)
             continue
         elif args.remember and generator != "extractive":
             if args.without_wordnet:
