@@ -215,8 +215,10 @@ def analyse(question: str) -> Question:
     names: list[str] = []
     people: list[str] = []
     numbers: list[str] = []
+    # the asked phrase says nothing the evidence must hold, nor do the entities overlapping it
+    skip = set(phrase) | {t.i for e in doc.ents if any(t.i in phrase for t in e) for t in e}
     for entity in doc.ents:
-        if any(token.i in phrase for token in entity):
+        if entity.start in skip:
             continue
         if entity.label_ not in {"DATE", "TIME", "CARDINAL", "QUANTITY", "MONEY", "PERCENT", "ORDINAL"}:
             text = entity.text
@@ -226,8 +228,6 @@ def analyse(question: str) -> Question:
                 names.append(text)
                 if entity.label_ == "PERSON":
                     people.append(text)
-    # the asked phrase says nothing the evidence must hold, nor do the entities overlapping it
-    skip = set(phrase) | {t.i for e in doc.ents if any(t.i in phrase for t in e) for t in e}
     for start, end, number in number_spans(question):
         token = doc.char_span(start, end, alignment_mode="expand")
         glued = question[end : end + 1].isalpha() and not number.endswith("s")  # "3rd", "10km"
