@@ -248,6 +248,9 @@ class RememberingGenerator(Generator):
     def write(self, question, sentences):
         yield self._reply(["write", question, list(sentences)], lambda: "".join(self.inner.write(question, sentences)))
 
+    def split_sides(self, question, sides):
+        return self._reply(["split", question, list(sides)], lambda: self.inner.split_sides(question, sides))
+
     def rewrite_question(self, question, history):
         return None
 

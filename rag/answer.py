@@ -16,6 +16,9 @@
 6. abstention: no sentence passes, whatever the generator said, and the reply says so, with
    what the articles do hold when that helps ("The articles mention 2022, not 2021.").
 
+A question that compares named sides ("What did X and Y say about…?") takes another way after
+step 2: one question a side, each answered by a sentence of its own (`rag.sides`).
+
 `Assistant.stream()` yields the retrieved passages first, then `Queued` when the model is busy
 with other questions, then the answer text as the generator writes it (a draft, checked before it
 is kept), then the checked `Answer`. A model that fails raises `GeneratorUnavailable` (`rag.generators`).
@@ -37,6 +40,7 @@ from rag.generators import Generator, Selection
 from rag.question import Question, analyse
 from rag.retrieval import HybridRetriever, ScoredPassage
 from rag.settings import Settings
+from rag.sides import assign_sides, side_candidates, side_questions
 from rag.timeframe import DateWindow, search_in_time
 from rag.verification import EvidenceCheck, check_claim, check_evidence, coverage, locate, polarity
 
@@ -193,6 +197,15 @@ def reply_text(asked: Question, answer: str, cited: Sequence[str]) -> tuple[str,
     return quotes, len(quoted), "quoted" if claim is None else f"quoted ({claim.reason})"
 
 
+def side_by_side(sides: Sequence[tuple[str, str | None, int | None]]) -> str:
+    """One paragraph a side, given as (side, its sentence, its marker): the sentence quoted and
+    cited, or that the articles don't say (a side left out would read as if nothing differed)."""
+    return "\n\n".join(
+        f"{side}: {_quoted(sentence)} [{marker}]" if sentence is not None else f"{side}: the articles don't say."
+        for side, sentence, marker in sides
+    )
+
+
 def yes_or_no(parsed: bool | None, model: float | None) -> bool | None:
     """The reply to a yes/no question: what the sentence's parse says (`polarity`), unless the
     model reads the sentence the other way (its P(yes) on the other side of one half). None (the
@@ -295,10 +308,23 @@ class Assistant:
 
         best = max((p.similarity for p in passages), default=0.0)
         evidence: list[EvidenceSentence] = []
+        # named sides set side by side are answered side by side, each from its own sentence,
+        # found among more of the passages' sentences than one answer needs
+        sided = len(asked.sides) >= 2
         if passages and best >= self.settings.min_relevance:
-            evidence = self.ranker.rank(search_query, passages, self.settings.evidence_sentences)
+            limit = self.settings.evidence_sentences * (len(asked.sides) + 1 if sided else 1)
+            evidence = self.ranker.rank(search_query, passages, limit)
             if asked.newest_first:
                 evidence = newest_first(evidence, passages)
+        if sided:
+            answer = self.answer_sides(question, asked, evidence, passages)
+            answer.notes = notes + answer.notes
+            answer.standalone_question = search_query if search_query != question else None
+            finished = time.perf_counter()
+            answer.timings = {**timings, "first_token_ms": round((finished - started) * 1000, 1),
+                              "total_ms": round((finished - started) * 1000, 1)}
+            yield Finished(answer)
+            return
         selection = Selection([])
         first_token_at = None
         if evidence and (ahead := self.generator.busy()):
@@ -432,6 +458,87 @@ class Assistant:
         model = WITH_JUDGE if self.generator.judges else WITHOUT_JUDGE
         verdict.probabilities[number] = model.probability(verdict.signals[number])
         return verdict.probabilities[number]
+
+    def answer_sides(
+        self,
+        question: str,
+        asked: Question,
+        evidence: Sequence[EvidenceSentence],
+        passages: Sequence[ScoredPassage],
+    ) -> Answer:
+        """Each named side from a sentence of its own, found for the question about that side
+        alone (`rag.sides`) and accepted as any answer is: by the judge with its threshold and
+        budget, or without a model by the answer model of the path without one."""
+        written = self.generator.split_sides(asked.text, asked.sides) if evidence else None
+        questions = side_questions(asked, written)
+        by_side = dict(zip(asked.sides, questions, strict=True))
+        contexts = [_context(passages[sentence.passage]) for sentence in evidence]
+        min_coverage = self.settings.min_coverage if self.generator.judges else self.settings.min_coverage_unjudged
+        scores = [self.ranker.scores(question.text, evidence) for question in questions]
+        candidates = side_candidates(
+            asked, questions, evidence, contexts, min_coverage, topical=not self.generator.judges, scores=scores
+        )
+        probabilities: dict[str, dict[int, float]] = {side: {} for side in asked.sides}
+
+        def accepts(side: str, number: int) -> bool:
+            scored = probabilities[side]
+            if len(scored) >= self.settings.judge_budget:
+                return False
+            sentence, context, alone = evidence[number - 1], contexts[number - 1], by_side[side]
+            judge = self.generator.judge(alone.text, sentence.text)
+            signals = Signals(
+                judge=judge,
+                coverage=coverage(alone, context, sentence.text),
+                sentence_coverage=coverage(alone, sentence.text),
+                score=sentence.score,
+                similarity=passages[sentence.passage].similarity,
+                holds_answer=False,
+                chosen=False,
+            )
+            model, threshold = (
+                (WITH_JUDGE, self.settings.answer_threshold)
+                if judge is not None
+                else (WITHOUT_JUDGE, self.settings.answer_threshold_unjudged)
+            )
+            scored[number] = model.probability(signals)
+            return scored[number] >= threshold
+
+        chosen = assign_sides(candidates, [sentence.source for sentence in evidence], accepts)
+        checks: dict[str, Any] = {
+            "kind": asked.kind,
+            "sides": [
+                {
+                    "side": side,
+                    "question": by_side[side].text,
+                    "accepted": number,
+                    "candidates": [
+                        {"number": n, "text": evidence[n - 1].text, "p_answers": round(p, 6)}
+                        for n, p in probabilities[side].items()
+                    ],
+                }
+                for side, number in chosen.items()
+            ],
+            "passages": [passage.id for passage in passages],
+        }
+        given = [(side, number) for side, number in chosen.items() if number is not None]
+        if not given:
+            checks["reason"] = "no sentence gives any of the sides the question compares"
+            return Answer(question, ABSTENTION, True, [], {}, checks=checks, passages=list(passages))
+        cited = [evidence[number - 1] for _, number in given]
+        citations = [
+            Citation.from_evidence(marker, sentence, passages[sentence.passage])
+            for marker, sentence in enumerate(cited, start=1)
+        ]
+        copies = self.retriever.index.copies()
+        for citation in citations:
+            citation.also_as = copies.get(citation.source, [])
+        markers = {side: marker for marker, (side, _) in enumerate(given, start=1)}
+        text = side_by_side([(side, None if number is None else evidence[number - 1].text, markers.get(side))
+                             for side, number in chosen.items()])
+        dated = dating_note([(citation.source, citation.published) for citation in citations])
+        checks["wording"] = "side by side"
+        return Answer(question, text, False, citations, {}, notes=[dated] if dated else [], checks=checks,
+                      passages=list(passages))
 
     def compose(
         self,

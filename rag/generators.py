@@ -43,6 +43,12 @@ SELECTION_SCHEMA = {
     "required": ["evidence", "answer"],
 }
 
+SPLIT_SCHEMA = {
+    "type": "object",
+    "properties": {"questions": {"type": "array", "items": {"type": "string", "maxLength": 200}, "maxItems": 4}},
+    "required": ["questions"],
+}
+
 
 @dataclass
 class Selection:
@@ -180,6 +186,11 @@ class Generator(ABC):
         """A standalone form of a follow-up question, or None to use the rule-based one."""
         return None
 
+    def split_sides(self, question: str, sides: Sequence[str]) -> list[str] | None:
+        """One question about each of `sides` that together ask what `question` asks (see
+        `rag.sides`), or None to use the rule-based ones."""
+        return None
+
 
 class ChatModelGenerator(Generator):
     """A LangChain chat model that picks evidence sentences and words the answer as JSON.
@@ -293,6 +304,17 @@ class ChatModelGenerator(Generator):
             return
         messages = [SystemMessage(prompts.SYSTEM), HumanMessage(prompts.writing_prompt(question, sentences))]
         yield from self._stream_locked(messages, max_tokens=WRITE_TOKENS)
+
+    def split_sides(self, question: str, sides: Sequence[str]) -> list[str] | None:
+        messages = [SystemMessage(prompts.SYSTEM), HumanMessage(prompts.splitting_prompt(question, sides))]
+        raw = "".join(self._stream_locked(messages, response_format={"type": "json_object", "schema": SPLIT_SCHEMA}))
+        try:
+            questions = json.loads(raw).get("questions")
+        except (json.JSONDecodeError, AttributeError):
+            return None
+        if not isinstance(questions, list) or not all(isinstance(q, str) for q in questions):
+            return None
+        return [" ".join(q.split()) for q in questions]
 
     def rewrite_question(self, question: str, history: Sequence[tuple[str, str]]) -> str | None:
         messages: list[BaseMessage] = [SystemMessage(prompts.REWRITE)]

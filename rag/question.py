@@ -84,6 +84,7 @@ class Question:
     compares: bool = False  # sets sides or sources side by side, so more than one article is needed
     people: tuple[str, ...] = ()  # the names among `names` that spaCy types as people
     polar: bool = False  # asks yes or no ("Did Russia leave the talks?")
+    sides: tuple[str, ...] = ()  # the names a comparing question sets side by side ("Chinese", "American")
 
     @property
     def labels(self) -> frozenset[str]:
@@ -179,21 +180,37 @@ def _newest_words(doc) -> set[int]:
     return found
 
 
-_COMPARING = frozenset(
+COMPARING = frozenset(
     "compare comparison differ difference different contrast versus vs both disagree unlike whereas".split()
 )
 _SIDES = frozenset({"PERSON", "ORG", "NORP", "GPE"})
 
 
+def _name_text(entity) -> str:
+    """A named entity as a constraint: without a leading article or a possessive "'s"."""
+    text = re.sub(r"^(?:the|a|an)\s+", "", entity.text, flags=re.IGNORECASE)
+    return re.sub(r"['’]s$", "", text)
+
+
+def _joined_sides(doc) -> list[str]:
+    """Names of people, groups or places joined by "and"/"or" ("the Chinese and American
+    views", "Rubio and Lavrov"), in the question's order."""
+    sides: list[str] = []
+    for token in doc:
+        if token.dep_ == "conj" and token.ent_type_ in _SIDES and token.head.ent_type_ in _SIDES:
+            for joined in (token.head, token):
+                entity = next((e for e in doc.ents if e.start <= joined.i < e.end), None)
+                if entity is not None and (text := _name_text(entity)) and text not in sides:
+                    sides.append(text)
+    return sides
+
+
 def _compares(doc) -> bool:
     """A comparison ("How do X and Y differ?", "Did both reports agree?") or two named sides
     joined by "and" ("the Chinese and American views")."""
-    if any(token.lemma_.lower() in _COMPARING or token.lower_ in _COMPARING for token in doc):
+    if any(token.lemma_.lower() in COMPARING or token.lower_ in COMPARING for token in doc):
         return True
-    return any(
-        token.dep_ == "conj" and token.ent_type_ in _SIDES and token.head.ent_type_ in _SIDES
-        for token in doc
-    )
+    return bool(_joined_sides(doc))
 
 
 _WH_TAGS = frozenset({"WP", "WP$", "WDT", "WRB"})
@@ -221,9 +238,7 @@ def analyse(question: str) -> Question:
         if entity.start in skip:
             continue
         if entity.label_ not in {"DATE", "TIME", "CARDINAL", "QUANTITY", "MONEY", "PERCENT", "ORDINAL"}:
-            text = entity.text
-            text = re.sub(r"^(?:the|a|an)\s+", "", text, flags=re.IGNORECASE)
-            text = re.sub(r"['’]s$", "", text)
+            text = _name_text(entity)
             if text:
                 names.append(text)
                 if entity.label_ == "PERSON":
@@ -242,6 +257,7 @@ def analyse(question: str) -> Question:
             names.append(token.text)
     newest = _newest_words(doc)
     terms = content_stems(doc, skip=phrase | newest)
+    compares = _compares(doc)
     return Question(
         text=question,
         kind=kind,
@@ -249,7 +265,8 @@ def analyse(question: str) -> Question:
         numbers=tuple(dict.fromkeys(numbers)),
         terms=terms,
         newest_first=bool(newest),
-        compares=_compares(doc),
+        compares=compares,
         people=tuple(dict.fromkeys(people)),
         polar=_polar(doc),
+        sides=tuple(side for side in _joined_sides(doc) if side in names) if compares else (),
     )

@@ -25,7 +25,7 @@ from functools import lru_cache
 
 from rag.citations import content_words, number_held, numbers
 from rag.citations import names as capitalised_runs
-from rag.lexicon import noun_kinds
+from rag.lexicon import name_forms, noun_kinds
 from rag.nlp import contains_phrase, fold, folded_words, parse
 from rag.question import MONTHS, ORGANISATION, PERSON, PLACE, QUANTITY, TIME, Question, content_stems, stem
 
@@ -77,10 +77,23 @@ def _acronym_present(name: str, text: str) -> bool:
     return letters in initials
 
 
-def _name_present(name: str, words: str, text: str = "") -> bool:
+def _form_present(form: str, words: str, text: str) -> bool:
+    """An acronym ("US", "U.S.") as written, dots or none, so that the word "us" is not it;
+    any other name as whole words, accents folded."""
+    letters = form.replace(".", "")
+    if letters.isupper() and letters.isalpha():
+        dotted = r"\.?".join(letters) + r"\.?"
+        return bool(re.search(rf"(?<![\w.]){dotted}(?!\w)", text))
+    return contains_phrase(words, form)
+
+
+def name_present(name: str, words: str, text: str = "") -> bool:
     """A name is present when all its words are, in any order, accents folded, each in the same
-    or another form of it (plural, people or adjective of a place), or as the acronym's words."""
+    or another form of it (plural, people or adjective of a place), or as the acronym's words,
+    or in another form WordNet gives ("American": "US", "United States")."""
     if contains_phrase(words, name) or _acronym_present(name, text):
+        return True
+    if any(_form_present(form, words, text) for form in name_forms(name)):
         return True
     parts = [p for p in folded_words(name).split() if len(p) > 1]
     if not parts:
@@ -327,7 +340,7 @@ def check_evidence(
     words = folded_words(text)
     missing = [
         name for name in question.names
-        if not _name_present(name, words, text) or (name in question.people and not _person_present(name, words))
+        if not name_present(name, words, text) or (name in question.people and not _person_present(name, words))
     ]
     context_numbers = numbers(text)
     missing += [number for number in question.numbers if not number_held(number, context_numbers)]
@@ -428,7 +441,7 @@ def check_claim(
     grounds = folded_words(evidence + " " + question.text)
     if not numbers(answer) <= numbers(evidence + " " + question.text):
         return ClaimCheck(False, "number", sorted(numbers(answer) - numbers(evidence)))
-    missing_names = [n for n in capitalised_runs(answer) if not _name_present(n, grounds)]
+    missing_names = [n for n in capitalised_runs(answer) if not name_present(n, grounds)]
     if missing_names:
         return ClaimCheck(False, "name", missing_names)
     claimed = content_words(answer)

@@ -60,6 +60,20 @@ def test_llamacpp_reads_yes_or_no_from_a_sentence(seeded_service):
 
 
 @pytest.mark.llm
+def test_llamacpp_splits_a_comparing_question_by_side(seeded_service):
+    from rag.question import analyse
+    from rag.sides import side_questions
+
+    asked = analyse("What did Tessa Morrow and Jonas Weir say about the ferry route?")
+    written = seeded_service.generator("llamacpp").split_sides(asked.text, asked.sides)
+    assert written is not None and len(written) == 2
+    questions = side_questions(asked, written)
+    assert "Tessa Morrow" in questions[0].text and "Jonas Weir" not in questions[0].text
+    assert "Jonas Weir" in questions[1].text and "Tessa Morrow" not in questions[1].text
+    assert all("ferry" in question.text for question in questions)
+
+
+@pytest.mark.llm
 def test_concurrent_questions_share_the_local_model_safely(seeded_service):
     """Three questions at once on one llama.cpp model: calls are serialised, none crashes, and
     each answer belongs to its own question."""

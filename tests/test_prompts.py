@@ -6,7 +6,7 @@ from tests.conftest import SEEDS
 
 
 def test_prompts_name_nobody_and_nothing_from_the_articles():
-    texts = [prompts.SYSTEM, prompts.SELECT, prompts.JUDGE, prompts.AFFIRM, prompts.WRITE, prompts.REWRITE]
+    texts = [prompts.SYSTEM, prompts.SELECT, prompts.JUDGE, prompts.AFFIRM, prompts.SPLIT, prompts.WRITE, prompts.REWRITE]
     named = set()
     for path in SEEDS.glob("*.txt"):
         doc = parse(path.read_text("utf-8", errors="replace"))
@@ -17,7 +17,7 @@ def test_prompts_name_nobody_and_nothing_from_the_articles():
 
 
 def test_prompts_hold_no_worked_example_answer():
-    for text in (prompts.SYSTEM, prompts.SELECT, prompts.JUDGE, prompts.AFFIRM, prompts.WRITE):
+    for text in (prompts.SYSTEM, prompts.SELECT, prompts.JUDGE, prompts.AFFIRM, prompts.SPLIT, prompts.WRITE):
         assert "[2]" not in text and "e.g." not in text and "for example" not in text.lower()
 
 
@@ -30,6 +30,7 @@ def test_each_prompt_asks_its_own_task_with_the_fields_its_builder_fills():
     assert fields(prompts.JUDGE) == fields(prompts.AFFIRM) == {"sentence", "question"}
     assert fields(prompts.WRITE) == {"sentences", "question"}
     assert fields(prompts.SELECT) == {"question"}
+    assert fields(prompts.SPLIT) == {"question", "sides"}
     assert fields(prompts.REWRITE) == set() and prompts.REWRITE.startswith("Rewrite")
-    tasks = [prompts.SYSTEM, prompts.SELECT, prompts.JUDGE, prompts.AFFIRM, prompts.WRITE, prompts.REWRITE]
+    tasks = [prompts.SYSTEM, prompts.SELECT, prompts.JUDGE, prompts.AFFIRM, prompts.SPLIT, prompts.WRITE, prompts.REWRITE]
     assert len(set(tasks)) == len(tasks)

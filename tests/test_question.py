@@ -93,3 +93,16 @@ def test_wh_phrase_is_not_a_term_the_evidence_must_repeat():
 )
 def test_questions_that_compare_or_join_sides_are_recognised(question, compares):
     assert analyse(question).compares is compares
+
+
+@pytest.mark.parametrize(
+    ("question", "sides"),
+    [
+        ("How do the Chinese and American views of the talks differ?", ("Chinese", "American")),
+        ("What did Russia and Ukraine say about the ceasefire?", ("Russia", "Ukraine")),
+        ("What is the difference between the two proposals?", ()),  # compares, but names no sides
+        ("What did Russia say about the ceasefire?", ()),
+    ],
+)
+def test_the_sides_a_question_sets_side_by_side_are_named(question, sides):
+    assert analyse(question).sides == sides

@@ -202,6 +202,12 @@ def test_a_name_in_another_form_or_spelled_out_still_meets_the_question():
         "When did the EFTA court rule on the fishing quotas?",
         "The European Free Trade Association court ruled on the fishing quotas in March 2020.",
     )
+    # another form WordNet gives: the place of its people, or its acronym
+    assert answers("When did American negotiators reach Velmora?", "U.S. negotiators reached Velmora on 3 May 2019.")
+    assert answers("When did Dutch engineers finish the Arden dyke?", "Engineers from the Netherlands finished the Arden dyke in 2015.")
+    assert answers("When did US officials visit Arden?", "American officials visited Arden in June 2018.")
+    # the word "us" is not the acronym
+    assert not answers("When did American officials visit Arden?", "They told us the officials visited Arden in June 2018.")
     # a longer word that only starts like the name is another name
     assert not answers("When did Ford open the Dunmore plant?", "Fordham opened the Dunmore plant in 2011.")
     assert not answers("When did the EFTA court rule on the quotas?", "The European court ruled on the quotas in 2020.")
