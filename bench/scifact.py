@@ -170,17 +170,18 @@ def main() -> None:
     def ranked_sources(retriever):
         return lambda query: [p.source for p in retriever.search(query, k=100)]
 
-    name = "ours: default (scores 0.5/0.5, 100 candidates" + (f", {tag})" if tag else ")")
+    name = "ours: default (standardised scores 0.5/0.5, 100 candidates" + (f", {tag})" if tag else ")")
     systems = [(name, ranked_sources(service.retriever))]
     if args.levers:
         systems += [
             ("  BM25 only (tantivy, Porter stemming, accents folded)", ranked_sources(retriever_for(service, dense_weight=0.0))),
             ("  dense only (all-MiniLM-L6-v2, title in passage)", ranked_sources(retriever_for(service, dense_weight=1.0))),
+            ("  scores divided by the best of their kind, 0.5/0.5", ranked_sources(retriever_for(service, fusion="scores"))),
             ("  reciprocal rank fusion, k=60, 100 candidates", ranked_sources(retriever_for(service, fusion="rrf"))),
             ("  reciprocal rank fusion, k=60, 40 candidates", ranked_sources(retriever_for(service, fusion="rrf", candidates=40))),
-            ("  scores, 40 candidates", ranked_sources(retriever_for(service, candidates=40))),
-            ("  scores, dense weight 0.3", ranked_sources(retriever_for(service, dense_weight=0.3))),
-            ("  scores, dense weight 0.7", ranked_sources(retriever_for(service, dense_weight=0.7))),
+            ("  standardised scores, 40 candidates", ranked_sources(retriever_for(service, candidates=40))),
+            ("  standardised scores, dense weight 0.3", ranked_sources(retriever_for(service, dense_weight=0.3))),
+            ("  standardised scores, dense weight 0.7", ranked_sources(retriever_for(service, dense_weight=0.7))),
         ]
     if args.mpnet:
         systems.append(("  + all-mpnet-base-v2 re-scoring of the top 20", mpnet_rescorer(service.retriever, args.mpnet)))

@@ -316,6 +316,8 @@ class Assistant:
             evidence = self.ranker.rank(search_query, passages, limit)
             if asked.newest_first:
                 evidence = newest_first(evidence, passages)
+        if evidence and (ahead := self.generator.busy()):
+            yield Queued(ahead)
         if sided:
             answer = self.answer_sides(question, asked, evidence, passages)
             answer.notes = notes + answer.notes
@@ -327,8 +329,6 @@ class Assistant:
             return
         selection = Selection([])
         first_token_at = None
-        if evidence and (ahead := self.generator.busy()):
-            yield Queued(ahead)
         if evidence and self.settings.selection == "generator":
             titles = [passages[s.passage].title for s in evidence]
             for item in self.generator.select(search_query, evidence, titles):

@@ -186,7 +186,7 @@ COMPARING = frozenset(
 _SIDES = frozenset({"PERSON", "ORG", "NORP", "GPE"})
 
 
-def _name_text(entity) -> str:
+def name_text(entity) -> str:
     """A named entity as a constraint: without a leading article or a possessive "'s"."""
     text = re.sub(r"^(?:the|a|an)\s+", "", entity.text, flags=re.IGNORECASE)
     return re.sub(r"['’]s$", "", text)
@@ -200,7 +200,7 @@ def _joined_sides(doc) -> list[str]:
         if token.dep_ == "conj" and token.ent_type_ in _SIDES and token.head.ent_type_ in _SIDES:
             for joined in (token.head, token):
                 entity = next((e for e in doc.ents if e.start <= joined.i < e.end), None)
-                if entity is not None and (text := _name_text(entity)) and text not in sides:
+                if entity is not None and (text := name_text(entity)) and text not in sides:
                     sides.append(text)
     return sides
 
@@ -238,7 +238,7 @@ def analyse(question: str) -> Question:
         if entity.start in skip:
             continue
         if entity.label_ not in {"DATE", "TIME", "CARDINAL", "QUANTITY", "MONEY", "PERCENT", "ORDINAL"}:
-            text = _name_text(entity)
+            text = name_text(entity)
             if text:
                 names.append(text)
                 if entity.label_ == "PERSON":

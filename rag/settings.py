@@ -40,7 +40,8 @@ class Settings(BaseSettings):
     k: int = 4
     candidates: int = 100  # passages taken from each of the dense and BM25 searches
     dense_weight: float = Field(0.5, ge=0.0, le=1.0)  # share of the cosine score; BM25 gets the rest
-    fusion: Literal["scores", "rrf"] = "scores"  # convex combination of scores, or reciprocal rank
+    # standardised scores mixed (chosen on SciFact), scores divided by the best mixed, or reciprocal rank
+    fusion: Literal["zscores", "scores", "rrf"] = "zscores"
     rrf_k: int = 60
     min_relevance: float = 0.25  # below this cosine similarity nothing retrieved counts as relevant
 

@@ -18,8 +18,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import replace
 
 from rag.evidence import EvidenceSentence
-from rag.nlp import fold, folded_words, parse
-from rag.question import COMPARING, Question, analyse, stem
+from rag.nlp import folded_words, parse
+from rag.question import COMPARING, Question, analyse, name_text, stem
 from rag.verification import check_evidence, name_present
 
 
@@ -31,10 +31,10 @@ def without_other_sides(asked: Question, side: str) -> Question:
     doc = parse(asked.text)
     removed: set[int] = set()
     for entity in doc.ents:
-        if any(fold(entity.text).endswith(fold(other)) for other in others):
+        if name_text(entity) in others:
             removed |= set(range(entity.start, entity.end))
             before, after = entity.start - 1, entity.end
-            if before >= 0 and doc[before].dep_ == "cc" or before >= 0 and doc[before].text == ",":
+            if before >= 0 and (doc[before].dep_ == "cc" or doc[before].text == ","):
                 removed.add(before)
             elif after < len(doc) and (doc[after].dep_ == "cc" or doc[after].text == ","):
                 removed.add(after)
@@ -56,16 +56,19 @@ def side_questions(asked: Question, written: Sequence[str] | None) -> list[Quest
     """One question per side: the model's (`written`) when each names its own side, no other
     side, and no name the question does not; else the rule's."""
     asked_words = folded_words(asked.text)
-    if written is not None and len(written) == len(asked.sides):
-        questions = [analyse(text) for text in written]
-        usable = all(
-            name_present(side, folded_words(question.text), question.text)
-            and not any(name_present(other, folded_words(question.text), question.text) for other in asked.sides if other != side)
+
+    def keeps_to(side: str, question: Question) -> bool:
+        words = folded_words(question.text)
+        return (
+            name_present(side, words, question.text)
+            and not any(name_present(other, words, question.text) for other in asked.sides if other != side)
             and all(name_present(name, asked_words, asked.text) for name in question.names)
             and set(question.numbers) <= set(asked.numbers)
-            for side, question in zip(asked.sides, questions, strict=True)
         )
-        if usable:
+
+    if written is not None and len(written) == len(asked.sides):
+        questions = [analyse(text) for text in written]
+        if all(keeps_to(side, question) for side, question in zip(asked.sides, questions, strict=True)):
             return questions
     return [without_other_sides(asked, side) for side in asked.sides]
 

@@ -70,3 +70,19 @@ def test_a_question_that_compares_draws_on_more_than_one_article(tmp_path, embed
 
     answer = service.assistant("extractive").ask(question)
     assert {"beijing-port.txt", "washington-port.txt"} <= {p.source for p in answer.passages}
+
+
+def test_standardised_fusion_weighs_each_search_by_how_far_a_passage_stands_out():
+    from rag.retrieval import z_score_combination
+
+    similarity = {"a": 0.62, "b": 0.60, "c": 0.30, "d": 0.31}
+    keyword = {"c": 30.0, "a": 20.0}  # "c" is the best BM25 match, "a" the best cosine and a good BM25 one
+    fused = z_score_combination(similarity, keyword, list(similarity), dense_weight=0.5)
+    assert max(fused, key=fused.get) == "a"  # good on both
+    assert fused["c"] > fused["b"]  # a strong keyword match beats a middling cosine alone
+    # BM25's scale does not matter, only where each passage stands among the candidates
+    scaled = z_score_combination(similarity, {k: 10 * v for k, v in keyword.items()}, list(similarity), 0.5)
+    assert scaled == pytest.approx(fused)
+    # no BM25 hit at all: the cosine alone orders the candidates
+    alone = z_score_combination(similarity, {}, list(similarity), 0.5)
+    assert sorted(alone, key=alone.get, reverse=True) == ["a", "b", "d", "c"]
