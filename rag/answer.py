@@ -524,7 +524,18 @@ class Assistant:
         if not given:
             checks["reason"] = "no sentence gives any of the sides the question compares"
             return Answer(question, ABSTENTION, True, [], {}, checks=checks, passages=list(passages))
-        cited = [evidence[number - 1] for _, number in given]
+        citations, notes = self._cite([evidence[number - 1] for _, number in given], passages)
+        markers = {side: marker for marker, (side, _) in enumerate(given, start=1)}
+        text = side_by_side([(side, None if number is None else evidence[number - 1].text, markers.get(side))
+                             for side, number in chosen.items()])
+        checks["wording"] = "side by side"
+        return Answer(question, text, False, citations, {}, notes=notes, checks=checks, passages=list(passages))
+
+    def _cite(
+        self, cited: Sequence[EvidenceSentence], passages: Sequence[ScoredPassage]
+    ) -> tuple[list[Citation], list[str]]:
+        """Citations [1]..[n] of the sentences, each naming the other files holding its story,
+        and the note on their dates ("As of …", which report is newer)."""
         citations = [
             Citation.from_evidence(marker, sentence, passages[sentence.passage])
             for marker, sentence in enumerate(cited, start=1)
@@ -532,13 +543,8 @@ class Assistant:
         copies = self.retriever.index.copies()
         for citation in citations:
             citation.also_as = copies.get(citation.source, [])
-        markers = {side: marker for marker, (side, _) in enumerate(given, start=1)}
-        text = side_by_side([(side, None if number is None else evidence[number - 1].text, markers.get(side))
-                             for side, number in chosen.items()])
         dated = dating_note([(citation.source, citation.published) for citation in citations])
-        checks["wording"] = "side by side"
-        return Answer(question, text, False, citations, {}, notes=[dated] if dated else [], checks=checks,
-                      passages=list(passages))
+        return citations, [dated] if dated else []
 
     def compose(
         self,
@@ -584,13 +590,6 @@ class Assistant:
             text = opening + quotes
         else:
             text, used, checks["wording"] = reply_text(asked, selection.answer, [s.text for s in cited])
-        citations = [
-            Citation.from_evidence(marker, sentence, passages[sentence.passage])
-            for marker, sentence in enumerate(cited[:used], start=1)
-        ]
-        copies = self.retriever.index.copies()
-        for citation in citations:
-            citation.also_as = copies.get(citation.source, [])
-        dated = dating_note([(citation.source, citation.published) for citation in citations])
-        return Answer(question, text, False, citations, {}, notes=[dated] if dated else [], checks=checks,
+        citations, notes = self._cite(cited[:used], passages)
+        return Answer(question, text, False, citations, {}, notes=notes, checks=checks,
                       generated=selection.raw, passages=list(passages))
