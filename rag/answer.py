@@ -45,6 +45,7 @@ from rag.timeframe import DateWindow, search_in_time
 from rag.verification import EvidenceCheck, check_claim, check_evidence, coverage, locate, polarity
 
 ABSTENTION = "The articles don't say. Nothing in the indexed articles answers this question."
+MISSING_SIDE = "the articles don't say."  # a side of a comparison that no sentence gives
 
 
 class QuestionError(ValueError):
@@ -199,10 +200,20 @@ def reply_text(asked: Question, answer: str, cited: Sequence[str]) -> tuple[str,
 
 def side_by_side(sides: Sequence[tuple[str, str | None, int | None]]) -> str:
     """One paragraph a side, given as (side, its sentence, its marker): the sentence quoted and
-    cited, or that the articles don't say (a side left out would read as if nothing differed)."""
+    cited, or that the articles don't say (a side left out would read as if nothing differed).
+    Sides resting on the same sentence share its paragraph ("X and Y: …")."""
+    groups: list[tuple[list[str], str | None]] = []  # the sides of each paragraph, and its quote
+    by_marker: dict[int, list[str]] = {}
+    for side, sentence, marker in sides:
+        if sentence is None or marker is None:
+            groups.append(([side], None))
+        elif marker in by_marker:
+            by_marker[marker].append(side)  # the paragraph already listed gets this side too
+        else:
+            by_marker[marker] = [side]
+            groups.append((by_marker[marker], f"{_quoted(sentence)} [{marker}]"))
     return "\n\n".join(
-        f"{side}: {_quoted(sentence)} [{marker}]" if sentence is not None else f"{side}: the articles don't say."
-        for side, sentence, marker in sides
+        f"{' and '.join(names)}: {quote or MISSING_SIDE}" for names, quote in groups
     )
 
 
@@ -524,8 +535,9 @@ class Assistant:
         if not given:
             checks["reason"] = "no sentence gives any of the sides the question compares"
             return Answer(question, ABSTENTION, True, [], {}, checks=checks, passages=list(passages))
-        citations, notes = self._cite([evidence[number - 1] for _, number in given], passages)
-        markers = {side: marker for marker, (side, _) in enumerate(given, start=1)}
+        cited = list(dict.fromkeys(number for _, number in given))  # a sentence two sides share is cited once
+        citations, notes = self._cite([evidence[number - 1] for number in cited], passages)
+        markers = {side: cited.index(number) + 1 for side, number in given}
         text = side_by_side([(side, None if number is None else evidence[number - 1].text, markers.get(side))
                              for side, number in chosen.items()])
         checks["wording"] = "side by side"

@@ -135,16 +135,20 @@ def assign_sides(
     accepts: Callable[[str, int], bool],
 ) -> dict[str, int | None]:
     """One sentence for each side, in the question's order: its first accepted candidate that
-    no other side uses, from an article no other side cites when there is one. `articles[n - 1]`
-    is sentence n's article; `accepts(side, n)` decides whether sentence n answers for the side."""
+    no other side uses, from an article no other side cites when there is one; failing those, a
+    sentence another side uses that names this side as acting too ("X and Y agreed to…" gives
+    both). `articles[n - 1]` is sentence n's article; `accepts(side, n)` decides whether
+    sentence n answers for the side."""
     used: set[int] = set()
     cited: set[str] = set()
     chosen: dict[str, int | None] = {}
     for side, numbers in candidates.items():
         open_numbers = [n for n in numbers if n not in used]
-        ordered = [n for n in open_numbers if articles[n - 1] not in cited] + [
-            n for n in open_numbers if articles[n - 1] in cited
-        ]
+        ordered = (
+            [n for n in open_numbers if articles[n - 1] not in cited]
+            + [n for n in open_numbers if articles[n - 1] in cited]
+            + [n for n in numbers if n in used]
+        )
         number = next((n for n in ordered if accepts(side, n)), None)
         if number is not None:
             used.add(number)

@@ -71,7 +71,6 @@ def test_each_side_gets_its_own_sentence_from_another_article_where_there_is_one
     assert assign_sides(candidates, articles, lambda side, n: True) == {"A": 1, "B": 3}
     # a side whose every candidate is refused is missing, not filled with another's sentence
     assert assign_sides(candidates, articles, lambda side, n: side == "A") == {"A": 1, "B": None}
-    assert assign_sides({"A": [1], "B": [1]}, ["one.txt"], lambda side, n: True) == {"A": 1, "B": None}
 
 
 HARBOUR = (
@@ -158,3 +157,19 @@ def test_without_a_model_each_side_needs_a_sentence_on_the_asked_topic(ferry_ser
     # Helen Brandt speaks only of the library: no sentence of hers is on the ferry route
     assert "Helen Brandt: the articles don't say." in answer.answer
     assert all(c.source != "library.txt" for c in answer.citations)
+
+
+def test_a_sentence_where_both_sides_act_together_answers_for_both():
+    # "A and B agreed…": the second side may rest on the sentence the first one uses
+    assert assign_sides({"A": [1], "B": [1]}, ["one.txt"], lambda side, n: True) == {"A": 1, "B": 1}
+    # but only when it is a candidate for that side (it names the side as acting) and is accepted
+    assert assign_sides({"A": [1], "B": []}, ["one.txt"], lambda side, n: True) == {"A": 1, "B": None}
+    assert assign_sides({"A": [1], "B": [1]}, ["one.txt"], lambda side, n: side == "A") == {"A": 1, "B": None}
+
+
+def test_sides_sharing_a_sentence_share_its_paragraph_and_its_citation():
+    from rag.answer import side_by_side
+
+    joint = "The Arden and Velmora councils agreed to share the ferry."
+    text = side_by_side([("Arden", joint, 1), ("Velmora", joint, 1), ("Castor Bay", None, None)])
+    assert text == f"Arden and Velmora: “{joint}” [1]\n\nCastor Bay: the articles don't say."
