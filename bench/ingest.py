@@ -1,6 +1,6 @@
 """Ingestion throughput of each embedder backend, against raw `SentenceTransformer.encode`.
 
-    .venv/bin/python bench/ingest.py [--articles N] [--embedders torch onnx onnx-int8]
+    .venv/bin/python bench/ingest.py [--articles N] [--embedders torch onnx onnx-int8] [--one-step]
 
 For each backend, indexes the first N SciFact abstracts (../shared/bench/scifact; the seed
 articles when it is absent) into a fresh temporary index in this process with the model already
@@ -43,6 +43,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--articles", type=int, default=1000)
     parser.add_argument("--embedders", nargs="+", default=["torch", "onnx", "onnx-int8"])
+    parser.add_argument("--one-step", action="store_true", help="also index with no encoding ahead (RAG_EMBED_AHEAD=false)")
     args = parser.parse_args()
 
     from rag.embedding import SentenceTransformerEmbeddings
@@ -59,6 +60,14 @@ def main() -> None:
             service = RagService(settings)
             service.embedder.warm_up()
             service.embedder.embed_documents(["warm up the kernels"] * 8)
+            if args.one_step:  # the same index built with no encoding ahead, for comparison
+                one_step = RagService(
+                    settings.model_copy(update={"embed_ahead": False, "index_dir": Path(scratch) / f"one-step-{embedder}"}),
+                    embedder=service.embedder,
+                )
+                started = time.perf_counter()
+                report = one_step.update_index()
+                rows.append(("  rag index, no encoding ahead", report.total, time.perf_counter() - started))
             started = time.perf_counter()
             report = service.update_index()
             rows.append((f"rag index, {service.embedder.name}", report.total, time.perf_counter() - started))

@@ -1,15 +1,21 @@
 """Work done in a background thread while the caller consumes what it produces.
 
-`rag index` reads, cleans and splits articles in one thread while the main thread embeds and
-writes the passages already split: the encoder releases the GIL, so the two overlap on two cores.
+`rag index` reads, cleans and splits articles in one thread, encodes them a batch ahead in
+another (`EmbeddedAhead`), and writes the passages already encoded in the main thread: the
+encoder and the stores' native code release the GIL, so the three overlap on two cores.
 """
 
 from __future__ import annotations
 
 import queue
 import threading
-from collections.abc import Callable, Iterator
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator
+from itertools import islice
 from typing import Generic, TypeVar
+
+from langchain_core.documents import Document
+from langchain_core.embeddings import Embeddings
 
 Item = TypeVar("Item")
 _DONE = object()
@@ -64,3 +70,79 @@ class BackgroundFeed(Generic[Item]):
         """Stop the producer and wait for it (after an error in the consumer)."""
         self._stop.set()
         self._thread.join()
+
+
+class EmbeddedAhead(Embeddings):
+    """Encodes passages a batch or two ahead of the writer, so that encoding the next batch
+    overlaps writing this one (Chroma's, the BM25 index's and the record manager's writes).
+
+    `feed(documents)` runs a thread that takes the documents in batches of `batch`, encodes each
+    batch and then passes its documents on; it never runs more than two batches ahead of what
+    the caller has taken. As the vector store's embedding function, `embed_documents` gives back
+    the vectors encoded ahead and encodes only what it lacks. The indexing API skips passages it
+    already stores, so a vector it never asks for is dropped once later ones are asked for, or
+    once the caller is two batches past it.
+    """
+
+    def __init__(self, inner: Embeddings, batch: int) -> None:
+        self.inner = inner
+        self.batch = batch
+        self._ready: deque[tuple[int, str, list[float]]] = deque()  # (position, text, vector), in order
+        self._changed = threading.Condition()
+        self._encoded = 0  # documents encoded ahead
+        self._taken = 0  # documents the caller has taken
+        self._stopping = False
+
+    def embed_query(self, text: str) -> list[float]:
+        return self.inner.embed_query(text)
+
+    def embed_documents(self, texts: list[str]) -> list[list[float]]:
+        wanted = set(texts)
+        found: dict[str, list[float]] = {}
+        with self._changed:
+            while self._ready and wanted - found.keys():
+                _, text, vector = self._ready.popleft()  # passages before those asked for were skipped
+                if text in wanted:
+                    found[text] = vector
+            self._changed.notify_all()
+        missing = [text for text in dict.fromkeys(texts) if text not in found]
+        if missing:
+            found.update(zip(missing, self.inner.embed_documents(missing), strict=True))
+        return [found[text] for text in texts]
+
+    def feed(self, documents: Iterable[Document]) -> Iterator[Document]:
+        def produce(emit: Callable[[Document], None]) -> None:
+            source = iter(documents)
+            while chunk := list(islice(source, self.batch)):
+                with self._changed:
+                    while self._encoded - self._taken >= 2 * self.batch and not self._stopping:
+                        self._changed.wait()
+                    if self._stopping:
+                        return
+                vectors = self.inner.embed_documents([doc.page_content for doc in chunk])
+                with self._changed:
+                    for doc, vector in zip(chunk, vectors, strict=True):
+                        self._ready.append((self._encoded, doc.page_content, vector))
+                        self._encoded += 1
+                for doc in chunk:
+                    emit(doc)
+
+        with self._changed:
+            self._stopping = False
+        ahead: BackgroundFeed[Document] = BackgroundFeed(produce, name="embed-ahead")
+        try:
+            for doc in ahead:
+                with self._changed:
+                    self._taken += 1
+                    while self._ready and self._ready[0][0] < self._taken - 2 * self.batch:
+                        self._ready.popleft()  # long skipped: the indexing API is past its batch
+                    self._changed.notify_all()
+                yield doc
+        finally:
+            with self._changed:
+                self._stopping = True  # a caller that stopped early: the encoder may be waiting
+                self._changed.notify_all()
+            ahead.close()
+            with self._changed:
+                self._ready.clear()
+                self._encoded = self._taken = 0

@@ -25,7 +25,7 @@ from langchain_core.embeddings import Embeddings
 from langchain_core.indexing import index as sync_with_record_manager
 from langchain_core.vectorstores import VectorStore
 
-from rag.background import BackgroundFeed
+from rag.background import BackgroundFeed, EmbeddedAhead
 from rag.chunking import Passage, split_article
 from rag.keywords import KeywordIndex
 from rag.loading import LoadResult, SkippedFile, article_paths, load_articles
@@ -142,6 +142,8 @@ class ArticleIndex:
     def __init__(self, settings: Settings, embedder: Embeddings) -> None:
         self.settings = settings
         self.embedder = embedder
+        # the vector store's embedding function: with `embed_ahead`, vectors encoded a batch ahead
+        self._embedded_ahead = EmbeddedAhead(embedder, INDEX_BATCH) if settings.embed_ahead else None
         self.index_dir = Path(settings.index_dir)
         self._store: PassageStore | None = None
         self._keywords: KeywordIndex | None = None
@@ -176,7 +178,7 @@ class ArticleIndex:
                     self.index_dir.mkdir(parents=True, exist_ok=True)
                     vectors = Chroma(
                         collection_name=self.settings.collection,
-                        embedding_function=self.embedder,
+                        embedding_function=self._embedded_ahead or self.embedder,
                         client=self._chroma_client(),
                         collection_metadata={"hnsw:space": "cosine"},
                     )
@@ -415,7 +417,8 @@ class ArticleIndex:
         feed: BackgroundFeed[Document] = BackgroundFeed(read_and_split, name="read-and-split")
 
         def with_progress() -> Iterator[Document]:
-            for done, doc in enumerate(feed, start=1):
+            passages = self._embedded_ahead.feed(feed) if self._embedded_ahead else feed
+            for done, doc in enumerate(passages, start=1):
                 yield doc
                 if progress:  # the total grows while articles are still being read
                     progress(done, feed.produced)

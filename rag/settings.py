@@ -30,6 +30,8 @@ class Settings(BaseSettings):
     # (sentence-transformers); a change re-embeds. 8-bit is the fastest at the same measured quality.
     embedder: Literal["onnx", "onnx-int8", "torch"] = "onnx-int8"
     embedder_threads: int = Field(2, ge=1)
+    # `rag index` encodes the next batch of passages while it writes this one (off: one step at a time)
+    embed_ahead: bool = True
 
     # Splitting (sizes in the embedder's word pieces; all-MiniLM-L6-v2 reads at most 256)
     chunk_size: int = 160

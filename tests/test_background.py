@@ -54,3 +54,73 @@ def test_a_consumer_that_fails_stops_the_producer():
     stopped_at = len(emitted)
     time.sleep(0.05)
     assert len(emitted) == stopped_at < 10_000
+
+
+class CountingEmbeddings:
+    """Stands in for the encoder (the real one is used by every index test): a text's vector is
+    its length, and each call records its thread and texts."""
+
+    def __init__(self) -> None:
+        self.calls: list[tuple[str, list[str]]] = []
+
+    def embed_documents(self, texts):
+        self.calls.append((threading.current_thread().name, list(texts)))
+        return [[float(len(text))] for text in texts]
+
+    def embed_query(self, text):
+        return [float(len(text))]
+
+
+def documents(count: int):
+    from langchain_core.documents import Document
+
+    return [Document(page_content="x" * (number + 1)) for number in range(count)]
+
+
+def test_passages_are_encoded_ahead_in_another_thread_and_handed_back():
+    from rag.background import EmbeddedAhead
+
+    inner = CountingEmbeddings()
+    ahead = EmbeddedAhead(inner, batch=4)
+    taken = []
+    for doc in ahead.feed(documents(10)):
+        taken.append(doc)
+        if len(taken) % 4 == 0 or len(taken) == 10:  # the writer asks for each batch's vectors
+            batch = [d.page_content for d in taken[-4:]] if len(taken) % 4 == 0 else [d.page_content for d in taken[8:]]
+            assert ahead.embed_documents(batch) == [[float(len(text))] for text in batch]
+    assert len(taken) == 10
+    assert {thread for thread, _ in inner.calls} == {"embed-ahead"}  # nothing encoded twice or late
+    assert sum(len(texts) for _, texts in inner.calls) == 10
+    # a text never fed is encoded when asked for
+    assert ahead.embed_documents(["new text"]) == [[8.0]]
+
+
+def test_passages_the_writer_skips_are_dropped_without_holding_the_encoder_up():
+    from rag.background import EmbeddedAhead
+
+    inner = CountingEmbeddings()
+    ahead = EmbeddedAhead(inner, batch=5)
+    taken = 0
+    held = []
+    for doc in ahead.feed(documents(200)):  # the writer asks for one passage in ten: the rest are stored already
+        taken += 1
+        if taken % 10 == 0:
+            assert ahead.embed_documents([doc.page_content]) == [[float(len(doc.page_content))]]
+        held.append(len(ahead._ready))
+    assert taken == 200
+    assert max(held) <= 4 * 5  # never more than a few batches waiting
+    assert all(thread == "embed-ahead" for thread, _ in inner.calls)
+
+
+def test_a_writer_that_fails_stops_the_encoder():
+    from rag.background import EmbeddedAhead
+
+    inner = CountingEmbeddings()
+    ahead = EmbeddedAhead(inner, batch=3)
+    with pytest.raises(RuntimeError):
+        for number, _ in enumerate(ahead.feed(documents(1000))):
+            if number == 4:
+                raise RuntimeError("the disk is full")
+    encoded = sum(len(texts) for _, texts in inner.calls)
+    time.sleep(0.05)
+    assert sum(len(texts) for _, texts in inner.calls) == encoded <= 3 * 3

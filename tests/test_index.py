@@ -66,6 +66,28 @@ def test_ids_are_content_hashes_so_a_rebuild_gives_the_same_ids(tmp_path, embedd
     assert set(one.index.collection.get()["ids"]) == set(two.index.collection.get()["ids"])
 
 
+def test_encoding_ahead_stores_the_vectors_of_encoding_one_step_at_a_time(tmp_path, embedder, articles_dir, monkeypatch):
+    import numpy as np
+
+    from rag import index as index_module
+
+    monkeypatch.setattr(index_module, "INDEX_BATCH", 8)  # the seeds' 56 passages in several batches
+    ahead = make_service(articles_dir, tmp_path / "ahead", embedder)
+    one_step = make_service(articles_dir, tmp_path / "one-step", embedder, embed_ahead=False)
+    ahead.update_index()
+    one_step.update_index()
+
+    def stored(service):
+        got = service.index.collection.get(include=["embeddings"])
+        return dict(zip(got["ids"], np.asarray(got["embeddings"]), strict=True))
+
+    with_ahead, without = stored(ahead), stored(one_step)
+    assert len(with_ahead) > 8 and with_ahead.keys() == without.keys()
+    assert all(np.allclose(with_ahead[doc_id], without[doc_id], atol=1e-6) for doc_id in with_ahead)
+    # an unchanged run after it encodes nothing
+    assert ahead.update_index().added == 0
+
+
 def test_skipped_files_are_reported_and_counted(service, articles_dir: Path):
     (articles_dir / "empty.txt").write_bytes(b"")
     (articles_dir / "copy.txt").write_bytes((SEEDS / "003_a340d839e7d3ae61.txt").read_bytes())
