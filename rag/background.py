@@ -97,10 +97,10 @@ class EmbeddedAhead(Embeddings):
         return self.inner.embed_query(text)
 
     def embed_documents(self, texts: list[str]) -> list[list[float]]:
-        wanted = set(texts)
         found: dict[str, list[float]] = {}
         with self._changed:
-            while self._ready and wanted - found.keys():
+            wanted = set(texts) & {text for _, text, _ in self._ready}
+            while wanted - found.keys():
                 _, text, vector = self._ready.popleft()  # passages before those asked for were skipped
                 if text in wanted:
                     found[text] = vector
@@ -127,7 +127,9 @@ class EmbeddedAhead(Embeddings):
                 for doc in chunk:
                     emit(doc)
 
-        with self._changed:
+        with self._changed:  # what an earlier feed left (its last batch is asked for after it ends)
+            self._ready.clear()
+            self._encoded = self._taken = 0
             self._stopping = False
         ahead: BackgroundFeed[Document] = BackgroundFeed(produce, name="embed-ahead")
         try:
@@ -143,6 +145,3 @@ class EmbeddedAhead(Embeddings):
                 self._stopping = True  # a caller that stopped early: the encoder may be waiting
                 self._changed.notify_all()
             ahead.close()
-            with self._changed:
-                self._ready.clear()
-                self._encoded = self._taken = 0

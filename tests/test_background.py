@@ -85,9 +85,12 @@ def test_passages_are_encoded_ahead_in_another_thread_and_handed_back():
     taken = []
     for doc in ahead.feed(documents(10)):
         taken.append(doc)
-        if len(taken) % 4 == 0 or len(taken) == 10:  # the writer asks for each batch's vectors
-            batch = [d.page_content for d in taken[-4:]] if len(taken) % 4 == 0 else [d.page_content for d in taken[8:]]
+        if len(taken) % 4 == 0:  # the writer asks for each full batch's vectors as it fills
+            batch = [d.page_content for d in taken[-4:]]
             assert ahead.embed_documents(batch) == [[float(len(text))] for text in batch]
+    # and for the last, short batch once the feed has ended, as LangChain's indexing API does
+    last = [d.page_content for d in taken[8:]]
+    assert ahead.embed_documents(last) == [[9.0], [10.0]]
     assert len(taken) == 10
     assert {thread for thread, _ in inner.calls} == {"embed-ahead"}  # nothing encoded twice or late
     assert sum(len(texts) for _, texts in inner.calls) == 10
@@ -124,3 +127,17 @@ def test_a_writer_that_fails_stops_the_encoder():
     encoded = sum(len(texts) for _, texts in inner.calls)
     time.sleep(0.05)
     assert sum(len(texts) for _, texts in inner.calls) == encoded <= 3 * 3
+
+
+def test_a_text_never_encoded_ahead_does_not_discard_the_next_batch():
+    from rag.background import EmbeddedAhead
+
+    inner = CountingEmbeddings()
+    ahead = EmbeddedAhead(inner, batch=2)
+    feed = ahead.feed(documents(4))
+    first = [next(feed), next(feed)]
+    # the writer asks for a text the feed never gave (it stays encoded on demand), and the rest
+    assert ahead.embed_documents(["elsewhere"] + [d.page_content for d in first]) == [[9.0], [1.0], [2.0]]
+    rest = list(feed)
+    assert ahead.embed_documents([d.page_content for d in rest]) == [[3.0], [4.0]]
+    assert [texts for thread, texts in inner.calls if thread != "embed-ahead"] == [["elsewhere"]]
