@@ -32,7 +32,7 @@ from datetime import date
 from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
-from rag.calibration import WITH_JUDGE, WITHOUT_JUDGE, Signals
+from rag.calibration import WITH_JUDGE, WITHOUT_JUDGE, AnswerModel, Signals
 from rag.conversation import standalone_question
 from rag.dates import dating_note, spoken
 from rag.evidence import EvidenceSentence, SentenceRanker, newest_first
@@ -232,19 +232,41 @@ def _signals(
     sentence: EvidenceSentence,
     passages: Sequence[ScoredPassage],
     selection: Selection,
-    check: EvidenceCheck,
+    passage_coverage: float,
     number: int,
 ) -> Signals:
-    """What the system knows of candidate `number` before the judge reads it."""
+    """What the system knows of candidate `number` before the judge reads it; `passage_coverage`
+    is the share of the question's words in the sentence and its passage."""
     return Signals(
         judge=None,
-        coverage=check.coverage,
+        coverage=passage_coverage,
         sentence_coverage=coverage(asked, sentence.text),
         score=sentence.score,
         similarity=passages[sentence.passage].similarity,
         holds_answer=bool(locate(selection.answer, sentence.text)),
         chosen=number in selection.sentences,
     )
+
+
+def _finished(
+    answer: Answer,
+    notes: list[str],
+    searched: str,
+    timings: dict[str, float],
+    started: float,
+    first_token_at: float | None = None,
+) -> Answer:
+    """`answer` with what the search noted before it, the standalone question it searched for
+    (when that is not the question asked) and its timings, first token and total included."""
+    finished = time.perf_counter()
+    answer.notes = notes + answer.notes
+    answer.standalone_question = searched if searched != answer.question else None
+    answer.timings = {
+        **timings,
+        "first_token_ms": round(((first_token_at or finished) - started) * 1000, 1),
+        "total_ms": round((finished - started) * 1000, 1),
+    }
+    return answer
 
 
 def _rounded(values: dict[str, Any]) -> dict[str, Any]:
@@ -331,12 +353,7 @@ class Assistant:
             yield Queued(ahead)
         if sided:
             answer = self.answer_sides(question, asked, evidence, passages)
-            answer.notes = notes + answer.notes
-            answer.standalone_question = search_query if search_query != question else None
-            finished = time.perf_counter()
-            answer.timings = {**timings, "first_token_ms": round((finished - started) * 1000, 1),
-                              "total_ms": round((finished - started) * 1000, 1)}
-            yield Finished(answer)
+            yield Finished(_finished(answer, notes, search_query, timings, started))
             return
         selection = Selection([])
         first_token_at = None
@@ -369,16 +386,9 @@ class Assistant:
                 yield Token(piece)
             selection = replace(selection, answer=written.strip(), raw=written)
         answer = self.compose(question, asked, evidence, passages, selection, verdict)
-        answer.notes = notes + selection.notes + answer.notes
-        answer.standalone_question = search_query if search_query != question else None
-        finished = time.perf_counter()
-        answer.timings = {
-            **timings,
-            "first_token_ms": round(((first_token_at or finished) - started) * 1000, 1),
-            "verify_ms": round((verified_at - verify_started) * 1000, 1),
-            "total_ms": round((finished - started) * 1000, 1),
-        }
-        yield Finished(answer)
+        answer.notes = selection.notes + answer.notes
+        timings["verify_ms"] = round((verified_at - verify_started) * 1000, 1)
+        yield Finished(_finished(answer, notes, search_query, timings, started, first_token_at))
 
     def ask(
         self,
@@ -401,7 +411,7 @@ class Assistant:
     ) -> Verdict:
         """Keep the chosen sentences that answer; when none does, try the best-ranked others."""
         verdict = Verdict([], reason="nothing relevant retrieved" if not evidence else "")
-        min_coverage = self.settings.min_coverage if self.generator.judges else self.settings.min_coverage_unjudged
+        min_coverage, _, threshold = self._rule()
 
         def passes(number: int) -> bool:
             sentence = evidence[number - 1]
@@ -436,9 +446,9 @@ class Assistant:
         # The judge reads the candidates in order until one answers (with no judge, the first
         # stands); the generator's other choices are judged too, within the budget, and join it
         # when they pass.
-        threshold = self.settings.answer_threshold if self.generator.judges else self.settings.answer_threshold_unjudged
         verdict.signals = {
-            n: _signals(asked, evidence[n - 1], passages, selection, verdict.checked[n], n) for n in verdict.candidates
+            n: _signals(asked, evidence[n - 1], passages, selection, verdict.checked[n].coverage, n)
+            for n in verdict.candidates
         }
         scores: dict[int, float] = {}
         for number in verdict.candidates:
@@ -460,13 +470,20 @@ class Assistant:
         verdict.judge = verdict.judged.get(verdict.accepted[0])
         return verdict
 
+    def _rule(self) -> tuple[float, AnswerModel, float]:
+        """The minimum coverage, the answer model and its threshold: those fitted with a model
+        that judges, or those of the path without one."""
+        if self.generator.judges:
+            return self.settings.min_coverage, WITH_JUDGE, self.settings.answer_threshold
+        return self.settings.min_coverage_unjudged, WITHOUT_JUDGE, self.settings.answer_threshold_unjudged
+
     def _probability(self, asked: Question, number: int, evidence: Sequence[EvidenceSentence], verdict: Verdict) -> float:
         """P(the sentence answers the question): the judge's score with the system's own signals."""
         judge = self.generator.judge(asked.text, evidence[number - 1].text)
         if judge is not None:
             verdict.judged[number] = judge
             verdict.signals[number] = replace(verdict.signals[number], judge=judge)
-        model = WITH_JUDGE if self.generator.judges else WITHOUT_JUDGE
+        _, model, _ = self._rule()
         verdict.probabilities[number] = model.probability(verdict.signals[number])
         return verdict.probabilities[number]
 
@@ -484,8 +501,8 @@ class Assistant:
         questions = side_questions(asked, written)
         by_side = dict(zip(asked.sides, questions, strict=True))
         contexts = [_context(passages[sentence.passage]) for sentence in evidence]
-        min_coverage = self.settings.min_coverage if self.generator.judges else self.settings.min_coverage_unjudged
-        scores = [self.ranker.scores(question.text, evidence) for question in questions]
+        min_coverage, model, threshold = self._rule()
+        scores = self.ranker.scores_by_question([question.text for question in questions], evidence)
         candidates = side_candidates(
             asked, questions, evidence, contexts, min_coverage, topical=not self.generator.judges, scores=scores
         )
@@ -495,22 +512,11 @@ class Assistant:
             scored = probabilities[side]
             if len(scored) >= self.settings.judge_budget:
                 return False
-            sentence, context, alone = evidence[number - 1], contexts[number - 1], by_side[side]
-            judge = self.generator.judge(alone.text, sentence.text)
-            signals = Signals(
-                judge=judge,
-                coverage=coverage(alone, context, sentence.text),
-                sentence_coverage=coverage(alone, sentence.text),
-                score=sentence.score,
-                similarity=passages[sentence.passage].similarity,
-                holds_answer=False,
-                chosen=False,
+            sentence, alone = evidence[number - 1], by_side[side]
+            signals = _signals(
+                alone, sentence, passages, Selection([]), coverage(alone, contexts[number - 1], sentence.text), number
             )
-            model, threshold = (
-                (WITH_JUDGE, self.settings.answer_threshold)
-                if judge is not None
-                else (WITHOUT_JUDGE, self.settings.answer_threshold_unjudged)
-            )
+            signals = replace(signals, judge=self.generator.judge(alone.text, sentence.text))
             scored[number] = model.probability(signals)
             return scored[number] >= threshold
 

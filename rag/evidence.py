@@ -85,16 +85,26 @@ class SentenceRanker:
         self.embedder = embedder
 
     def scores(self, question: str, sentences: Sequence[EvidenceSentence]) -> list[float]:
+        return self.scores_by_question([question], sentences)[0]
+
+    def scores_by_question(
+        self, questions: Sequence[str], sentences: Sequence[EvidenceSentence]
+    ) -> list[list[float]]:
+        """The sentences' scores against each question, the sentences encoded once for all."""
         if not sentences:
-            return []
-        asked = content_words(question)
-        vectors = self.embedder.embed_many([question] + [" ".join(s.text.split()) for s in sentences])
-        similarity = vectors[1:] @ vectors[0]
-        scores = []
-        for sentence, cosine in zip(sentences, similarity, strict=True):
-            overlap = len(asked & content_words(sentence.text)) / len(asked) if asked else 0.0
-            scores.append(float(0.7 * cosine + 0.3 * overlap + 0.05 / (sentence.passage + 1)))
-        return scores
+            return [[] for _ in questions]
+        vectors = self.embedder.embed_many([*questions, *(" ".join(s.text.split()) for s in sentences)])
+        similarity = vectors[len(questions) :] @ vectors[: len(questions)].T  # sentences x questions
+        held = [content_words(sentence.text) for sentence in sentences]
+        found = []
+        for column, question in enumerate(questions):
+            asked = content_words(question)
+            found.append([
+                float(0.7 * cosine + 0.3 * (len(asked & words) / len(asked) if asked else 0.0)
+                      + 0.05 / (sentence.passage + 1))
+                for sentence, words, cosine in zip(sentences, held, similarity[:, column], strict=True)
+            ])
+        return found
 
     def rank(self, question: str, passages: Sequence[ScoredPassage], limit: int) -> list[EvidenceSentence]:
         """The `limit` best sentences, best first, each with its score; a "This…" sentence that

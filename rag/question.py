@@ -205,12 +205,10 @@ def _joined_sides(doc) -> list[str]:
     return sides
 
 
-def _compares(doc) -> bool:
-    """A comparison ("How do X and Y differ?", "Did both reports agree?") or two named sides
-    joined by "and" ("the Chinese and American views")."""
-    if any(token.lemma_.lower() in COMPARING or token.lower_ in COMPARING for token in doc):
-        return True
-    return bool(_joined_sides(doc))
+def _compares(doc, joined: list[str]) -> bool:
+    """A comparison ("How do X and Y differ?", "Did both reports agree?") or named sides joined
+    by "and" (`joined`: "the Chinese and American views")."""
+    return bool(joined) or any(token.lemma_.lower() in COMPARING or token.lower_ in COMPARING for token in doc)
 
 
 _WH_TAGS = frozenset({"WP", "WP$", "WDT", "WRB"})
@@ -257,7 +255,7 @@ def analyse(question: str) -> Question:
             names.append(token.text)
     newest = _newest_words(doc)
     terms = content_stems(doc, skip=phrase | newest)
-    compares = _compares(doc)
+    joined = _joined_sides(doc)
     return Question(
         text=question,
         kind=kind,
@@ -265,8 +263,8 @@ def analyse(question: str) -> Question:
         numbers=tuple(dict.fromkeys(numbers)),
         terms=terms,
         newest_first=bool(newest),
-        compares=compares,
+        compares=_compares(doc, joined),
         people=tuple(dict.fromkeys(people)),
         polar=_polar(doc),
-        sides=tuple(side for side in _joined_sides(doc) if side in names) if compares else (),
+        sides=tuple(side for side in joined if side in names),
     )

@@ -100,32 +100,28 @@ def side_candidates(
     topical: bool,
     scores: Sequence[Sequence[float]],
 ) -> dict[str, list[int]]:
-    """For each side, the evidence sentences (1-based, in rank order) that name the side as one
-    who acts or holds a view (`side_acts`) and pass the checks for its question; those naming no
-    other side come first,
-    since they are about this side alone, each group best first by `scores[side's place][n - 1]`
-    (how well sentence n matches the side's question). With `topical` (when no model judges what a sentence
-    is about), a sentence must also share a word of its side's question besides the side's name."""
+    """For each side, the evidence sentences (1-based) that name the side as one who acts or
+    holds a view (`side_acts`) and pass the checks for its question: those naming no other side
+    first, since they are about this side alone, and within each group best first by
+    `scores[i][n - 1]` (how well sentence n matches the question of side i). With `topical` (when
+    no model judges what a sentence is about), a sentence must also share a word of its side's
+    question besides the side's name."""
     found: dict[str, list[int]] = {}
     for place, (side, question) in enumerate(zip(asked.sides, questions, strict=True)):
         others = [other for other in asked.sides if other != side]
         topic = question.terms - {stem(word) for word in side.split()}
-        alone, shared = [], []
+        kept: list[tuple[bool, int]] = []  # (names another side, sentence number)
         for number, sentence in enumerate(evidence, start=1):
-            words = folded_words(sentence.text)
             if not side_acts(side, sentence.text):
                 continue
-            sentence_terms = {stem(word) for word in words.split()}
-            if topical and not topic & sentence_terms:
+            words = folded_words(sentence.text)
+            if topical and not topic & {stem(word) for word in words.split()}:
                 continue
             if not check_evidence(question, sentence.text, contexts[number - 1], min_coverage).answers:
                 continue
-            naming_others = any(name_present(other, words, sentence.text) for other in others)
-            (shared if naming_others else alone).append(number)
-        def best_first(numbers: list[int]) -> list[int]:
-            return sorted(numbers, key=lambda n: scores[place][n - 1], reverse=True)
-
-        found[side] = best_first(alone) + best_first(shared)
+            kept.append((any(name_present(other, words, sentence.text) for other in others), number))
+        kept.sort(key=lambda item: (item[0], -scores[place][item[1] - 1]))
+        found[side] = [number for _, number in kept]
     return found
 
 
