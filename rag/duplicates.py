@@ -36,12 +36,13 @@ class NearDuplicates:
         # candidates from a looser LSH band, so copies right at the threshold are not missed
         self._lsh = MinHashLSH(threshold=NEAR_DUPLICATE_JACCARD - 0.3, num_perm=NUM_PERM)
         self._signatures: dict[str, object] = {}
+        self._values: dict[str, list[int]] = {}
         self._original: dict[str, str] = {}  # a copy's name -> the article indexed in its place
 
     @staticmethod
     def _minhash(values: list[int]):
         """A stored signature back as a MinHash; the lean kind, which skips drawing the hash
-        permutations again, since every update rebuilds the LSH from all the stored signatures."""
+        permutations again, since a fresh process builds the LSH from all the stored signatures."""
         import numpy as np
         from datasketch import LeanMinHash
 
@@ -56,7 +57,24 @@ class NearDuplicates:
             self._original[name] = self._original.get(copy_of, copy_of)
         minhash = self._minhash(values)
         self._signatures[name] = minhash
+        self._values[name] = values
         self._lsh.insert(name, minhash)
+
+    def remove(self, name: str) -> None:
+        if name in self._signatures:
+            self._lsh.remove(name)
+            del self._signatures[name], self._values[name]
+        self._original.pop(name, None)
+
+    def keep_only(self, signatures: dict[str, list[int]]) -> None:
+        """Hold exactly these articles: those gone or changed are removed, the others added.
+        Kept between updates, so an update costs the articles that changed, not all of them."""
+        for name in [name for name, values in self._values.items() if signatures.get(name) != values]:
+            self.remove(name)
+        self._original.clear()
+        for name, values in signatures.items():
+            if name not in self._signatures:
+                self.add(name, values)
 
     def find(self, values: list[int]) -> str | None:
         """The first-named article the LSH finds at or above the threshold, checked exactly."""

@@ -27,6 +27,7 @@ from langchain_core.vectorstores import VectorStore
 
 from rag.background import BackgroundFeed, EmbeddedAhead
 from rag.chunking import Passage, split_article
+from rag.duplicates import NearDuplicates
 from rag.keywords import KeywordIndex
 from rag.loading import LoadResult, SkippedFile, article_paths, load_articles
 from rag.locks import write_lock
@@ -151,6 +152,9 @@ class ArticleIndex:
         self._record_manager = None
         self._open_lock = threading.Lock()
         self._caught_up: tuple[int, float | None] | None = None
+        # the stored articles' MinHash signatures, kept from one update to the next
+        self._near: NearDuplicates | None = None
+        self._manifest: tuple[tuple[int, int, int], dict[str, Any]] | None = None  # (file stat, content)
 
     # -- opening -------------------------------------------------------------------------
     def _chroma_client(self):
@@ -266,16 +270,27 @@ class ArticleIndex:
         return self.index_dir / "manifest.json"
 
     def _read_manifest(self) -> dict[str, Any]:
+        """The manifest, parsed again only when its file changed (another process updated the
+        index): the folder watcher reads it every few seconds. Callers do not modify it."""
+        path = self._manifest_path()
         try:
-            return json.loads(self._manifest_path().read_text("utf-8"))
+            stat = path.stat()
+            key = (stat.st_ino, stat.st_size, stat.st_mtime_ns)
+            if self._manifest is not None and self._manifest[0] == key:
+                return self._manifest[1]
+            manifest = json.loads(path.read_text("utf-8"))
         except (OSError, ValueError):
             return {}
+        self._manifest = (key, manifest)
+        return manifest
 
     def _write_manifest(self, manifest: dict[str, Any]) -> None:
         path = self._manifest_path()
         temporary = path.with_suffix(".tmp")
         temporary.write_text(json.dumps(manifest), "utf-8")  # no indent: the C encoder, fast at any size
         os.replace(temporary, path)
+        stat = path.stat()
+        self._manifest = ((stat.st_ino, stat.st_size, stat.st_mtime_ns), manifest)
 
     def _fingerprint(self) -> dict[str, Any]:
         """What the stored passages depend on besides the files; a change means a full pass."""
@@ -373,7 +388,7 @@ class ArticleIndex:
             reread: set[str] | None = None
             removed: list[str] = []
             known_hashes: dict[str, str] = {}
-            known_signatures: dict[str, list[int]] = {}
+            near = NearDuplicates()
         else:
             previously_skipped = {name for name, entry in indexed.items() if not entry.get("sha256")}
             reread = {
@@ -387,7 +402,8 @@ class ArticleIndex:
                 if entry.get("sha256") and name in signature and name not in reread
             }
             known_hashes = {entry["sha256"]: name for name, entry in kept.items()}
-            known_signatures = {name: entry["minhash"] for name, entry in kept.items() if entry.get("minhash")}
+            near = self._near if self._near is not None else NearDuplicates()
+            near.keep_only({name: entry["minhash"] for name, entry in kept.items() if entry.get("minhash")})
         count_tokens = getattr(self.embedder, "count_tokens", None)
         loading: list[LoadResult] = []  # what the background thread loaded, once it is done
 
@@ -404,7 +420,7 @@ class ArticleIndex:
                     emit(passage_document(passage, settings.title_in_passage))
 
             loading.append(load_articles(
-                folder, settings.max_article_bytes, reread, known_hashes, known_signatures, on_article=split
+                folder, settings.max_article_bytes, reread, known_hashes, near, on_article=split
             ))
 
         store = self.store
@@ -437,6 +453,7 @@ class ArticleIndex:
             )
         finally:
             feed.close()
+        self._near = near
         if progress and not feed.produced:
             progress(0, 0)
         loaded = loading[0]

@@ -330,21 +330,20 @@ def load_articles(
     max_bytes: int,
     names: set[str] | None = None,
     known_hashes: dict[str, str] | None = None,
-    known_signatures: dict[str, list[int]] | None = None,
+    near: NearDuplicates | None = None,
     on_article: Callable[[Article], None] | None = None,
 ) -> LoadResult:
     """Load the articles in `folder` (only `names` when given); unusable files are listed with why.
     `on_article` is called with each usable article as soon as it is loaded.
 
     `known_hashes` maps the content hash of articles already indexed to their file names, and
-    `known_signatures` their names to their MinHash signatures, so a new file with the same
-    bytes as one of them, or the same story with a few lines changed, is skipped as a copy.
+    `near` holds their MinHash signatures, so a new file with the same bytes as one of them, or
+    the same story with a few lines changed, is skipped as a copy. The articles loaded are added
+    to `near`.
     """
     result = LoadResult()
     by_hash: dict[str, str] = dict(known_hashes or {})
-    near = NearDuplicates()
-    for name, values in (known_signatures or {}).items():
-        near.add(name, values)
+    near = near if near is not None else NearDuplicates()
     for path in article_paths(folder):
         if names is not None and path.name not in names:
             continue

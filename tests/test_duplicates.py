@@ -59,3 +59,42 @@ def test_three_copies_among_twenty_others_are_indexed_and_retrieved_once(tmp_pat
     answer = service.assistant("extractive").ask("How many battery-powered aircraft did Nordvik Air order?")
     assert not answer.abstained and answer.citations[0].source == "nordvik.txt"
     assert answer.citations[0].also_as == ["wire-nordvik.txt"]  # the reader sees every name of the story
+
+
+def test_signatures_kept_between_updates_follow_what_is_stored():
+    others = synthetic_articles(2)
+    first, second = (signature(text) for text in others.values())
+    seen = NearDuplicates()
+    seen.add("a.txt", first)
+    seen.add("b.txt", second)
+    seen.add("copy.txt", signature(STORY), copy_of="a.txt")
+    seen.keep_only({"a.txt": signature(STORY), "c.txt": second})  # a changed, b gone, c new
+    assert seen.find(signature(STORY)) == "a.txt"
+    assert seen.find(first) is None
+    assert seen.find(second) == "c.txt"
+
+
+def test_a_process_that_stays_open_sees_what_another_one_indexed(tmp_path: Path, embedder):
+    """The page keeps the signatures between updates; the command line may update the same
+    index meanwhile, and a story changed in place is no longer the old story."""
+    articles = tmp_path / "articles"
+    articles.mkdir()
+    *three, (_, fourth) = synthetic_articles(4).items()
+    for name, text in three:
+        (articles / name).write_text(text, "utf-8")
+    page = make_service(articles, tmp_path / "index", embedder)
+    page.update_index()
+
+    (articles / "nordvik.txt").write_text(STORY, "utf-8")
+    make_service(articles, tmp_path / "index", embedder).update_index()  # another process
+    (articles / "wire-nordvik.txt").write_text(COPIES["wire-nordvik.txt"], "utf-8")
+    report = page.update_index()
+    assert {item.source: item.copy_of for item in report.skipped_files} == {"wire-nordvik.txt": "nordvik.txt"}
+
+    changed, old_story = three[0]
+    (articles / changed).write_text(fourth, "utf-8")
+    page.update_index()
+    (articles / "old-story.txt").write_text(old_story, "utf-8")
+    report = page.update_index()
+    assert "old-story.txt" not in {item.source for item in report.skipped_files}
+    assert "old-story.txt" in page.index.keywords.sources()
