@@ -17,7 +17,9 @@
    what the articles do hold when that helps ("The articles mention 2022, not 2021.").
 
 A question that compares named sides ("What did X and Y say about…?") takes another way after
-step 2: one question a side, each answered by a sentence of its own (`rag.sides`).
+step 2: one question a side, each answered by a sentence of its own (`rag.sides`). So does one
+about how reports stand to each other ("Did the later report agree with the earlier one?"): a
+sentence from each article, earliest first, read side by side (`rag.reports`).
 
 `Assistant.stream()` yields the retrieved passages first, then `Queued` when the model is busy
 with other questions, then the answer text as the generator writes it (a draft, checked before it
@@ -38,6 +40,7 @@ from rag.dates import dating_note, spoken
 from rag.evidence import EvidenceSentence, SentenceRanker, newest_first
 from rag.generators import Generator, Selection
 from rag.question import Question, analyse
+from rag.reports import compare, report_sentences, reports_text
 from rag.retrieval import HybridRetriever, ScoredPassage
 from rag.settings import Settings
 from rag.sides import assign_sides, side_candidates, side_questions
@@ -46,6 +49,7 @@ from rag.verification import EvidenceCheck, check_claim, check_evidence, coverag
 
 ABSTENTION = "The articles don't say. Nothing in the indexed articles answers this question."
 MISSING_SIDE = "the articles don't say."  # a side of a comparison that no sentence gives
+REPORTS_POOL = 3  # reports compared: sentences ranked, in multiples of `evidence_sentences`, to find one per article
 
 
 class QuestionError(ValueError):
@@ -331,8 +335,11 @@ class Assistant:
         question, notes = self.prepare(question)
         search_query = standalone_question(question, history, self.generator)
         asked = analyse(search_query)
+        # reports compared are searched for on their topic, not on the words comparing them
+        reports = asked.reports if len(asked.sides) < 2 else None
+        searched = replace(asked, text=reports.topic) if reports and reports.topic else asked
         passages, search_notes = search_in_time(
-            self.retriever, asked, k, self.today(), dates, self.settings.min_relevance
+            self.retriever, searched, k, self.today(), dates, self.settings.min_relevance
         )
         notes += search_notes
         retrieved_at = time.perf_counter()
@@ -340,6 +347,11 @@ class Assistant:
         timings = {"retrieve_ms": round((retrieved_at - started) * 1000, 1)}
 
         best = max((p.similarity for p in passages), default=0.0)
+        if reports is not None:
+            relevant = passages if reports.topic and best >= self.settings.min_relevance else []
+            answer = self.answer_reports(question, asked, relevant)
+            yield Finished(_finished(answer, notes, search_query, timings, started))
+            return
         evidence: list[EvidenceSentence] = []
         # named sides set side by side are answered side by side, each from its own sentence,
         # found among more of the passages' sentences than one answer needs
@@ -547,6 +559,34 @@ class Assistant:
         text = side_by_side([(side, None if number is None else evidence[number - 1].text, markers.get(side))
                              for side, number in chosen.items()])
         checks["wording"] = "side by side"
+        return Answer(question, text, False, citations, {}, notes=notes, checks=checks, passages=list(passages))
+
+    def answer_reports(self, question: str, asked: Question, passages: Sequence[ScoredPassage]) -> Answer:
+        """Each article's best sentence on the topic, earliest first, and what the parse reads
+        between the earliest and the latest (`rag.reports`). No model takes part: agreement is
+        read only where the parse sees it, the same with every generator."""
+        reports = asked.reports
+        assert reports is not None
+        checks: dict[str, Any] = {"topic": reports.topic, "passages": [passage.id for passage in passages]}
+        if not reports.topic:
+            checks["reason"] = "the question does not say what the reports are compared on"
+            text = (ABSTENTION + " Say which story or fact to compare the reports on, for example "
+                    "\"Do the reports agree on the number of people evacuated?\"")
+            return Answer(question, text, True, [], {}, checks=checks, passages=list(passages))
+        evidence = self.ranker.rank(reports.topic, passages, self.settings.evidence_sentences * REPORTS_POOL)
+        published = [passages[sentence.passage].published for sentence in evidence]
+        contexts = [_context(passages[sentence.passage]) for sentence in evidence]
+        chosen = report_sentences(asked, evidence, contexts, published)
+        checks["reports"] = [{"number": n, "source": evidence[n - 1].source, "published": published[n - 1]}
+                             for n in chosen]
+        if not chosen:
+            checks["reason"] = "no article has a sentence on the topic"
+            return Answer(question, ABSTENTION, True, [], {}, checks=checks, passages=list(passages))
+        reading = compare(evidence[chosen[0] - 1].text, evidence[chosen[-1] - 1].text)
+        checks["reading"] = asdict(reading)
+        checks["wording"] = "reports side by side"
+        citations, notes = self._cite([evidence[n - 1] for n in chosen], passages)
+        text = reports_text(reports, [(evidence[n - 1].text, published[n - 1]) for n in chosen], reading)
         return Answer(question, text, False, citations, {}, notes=notes, checks=checks, passages=list(passages))
 
     def _cite(

@@ -74,6 +74,18 @@ def stem(word: str) -> str:
 
 
 @dataclass(frozen=True)
+class ReportsAsked:
+    """A question about how reports stand to each other, not about what happened: "Did the
+    later report agree with the earlier one about the death toll?", "Do the articles agree on
+    the cost?", "How do the reports differ on the cause?"."""
+
+    topic: str  # what they are compared on, in the question's words ("death toll")
+    focus: str  # the stem of the word the comparison is on ("agree on the cause of the fire": caus), or ""
+    difference: bool  # asks whether they differ ("disagree", "differ", "change") rather than agree
+    yes_no: bool  # to be answered yes or no
+
+
+@dataclass(frozen=True)
 class Question:
     text: str
     kind: str | None  # PERSON, TIME, QUANTITY, PLACE, ORGANISATION or None
@@ -85,6 +97,7 @@ class Question:
     people: tuple[str, ...] = ()  # the names among `names` that spaCy types as people
     polar: bool = False  # asks yes or no ("Did Russia leave the talks?")
     sides: tuple[str, ...] = ()  # the names a comparing question sets side by side ("Chinese", "American")
+    reports: ReportsAsked | None = None  # asks how reports stand to each other ("Did the later report agree…?")
 
     @property
     def labels(self) -> frozenset[str]:
@@ -213,6 +226,49 @@ def _compares(doc, joined: list[str]) -> bool:
 
 _WH_TAGS = frozenset({"WP", "WP$", "WDT", "WRB"})
 
+# Words for the reports themselves, for how they stand to each other, and for their order.
+_REPORT_NOUNS = frozenset(
+    "report article story account coverage version source outlet reporting piece dispatch bulletin".split()
+)
+_AGREEING = frozenset("agree match confirm consistent same align".split())
+_DIFFERING = frozenset("disagree differ different contradict change revise correct dispute conflict".split())
+_ORDER = frozenset(
+    "later earlier first last latest newest newer older oldest original previous second initial subsequent "
+    "both other one each all".split()
+)
+
+
+def _reports_asked(doc) -> tuple[ReportsAsked | None, set[int]]:
+    """Whether the question asks how reports stand to each other, and the positions of the words
+    that say so (they say nothing about the topic). Several reports must be meant: a plural
+    ("the articles"), two mentions ("the report … the earlier one") or a word of order ("the
+    later report"); "Did the report confirm the toll?" asks about one report's content."""
+    lemmas = [token.lemma_.lower() for token in doc]
+    reports = [t for t in doc if t.pos_ == "NOUN" and lemmas[t.i] in _REPORT_NOUNS]
+    relation = [t for t in doc if lemmas[t.i] in _AGREEING | _DIFFERING]
+    ordered = [t for t in doc if t.lower_ in _ORDER and t.pos_ in {"ADJ", "NUM", "DET", "PRON"}]
+    several = any(t.tag_ == "NNS" for t in reports) or len(reports) >= 2 or bool(ordered)
+    if not reports or not relation or not several:
+        return None, set()
+    words = {t.i for t in (*reports, *relation, *ordered)}
+    words |= {t.i for t in doc if t.dep_ == "neg" and t.head.i in words}
+    topic = " ".join(
+        t.text for t in doc[_main_clause(doc) :]
+        if t.i not in words and not t.is_stop and not t.is_punct and t.tag_ not in _WH_TAGS
+    )
+    # "agree on the cause of…", "differ about the toll", "agree on how many were evacuated"
+    focus = next(
+        (stem(child.lemma_) for token in doc if token.dep_ == "prep" and token.lower_ in {"on", "about", "over", "regarding"}
+         for child in token.children if child.dep_ in {"pobj", "pcomp"} and child.i not in words),
+        "",
+    )
+    differing = lemmas[relation[0].i] in _DIFFERING
+    if any(child.dep_ == "neg" for child in relation[0].children):  # "Did they not agree?"
+        differing = not differing
+    start = _main_clause(doc)
+    yes_no = start < len(doc) and doc[start].pos_ == "AUX"  # "Do the articles agree on how many…?"
+    return ReportsAsked(topic, focus, differing, yes_no), words
+
 
 def _polar(doc) -> bool:
     """A yes/no question: its own clause opens with an auxiliary or a form of "be" ("Did…",
@@ -254,7 +310,8 @@ def analyse(question: str) -> Question:
         if not any(calendar in fold(name) for name in names):
             names.append(token.text)
     newest = _newest_words(doc)
-    terms = content_stems(doc, skip=phrase | newest)
+    reports, report_words = _reports_asked(doc)
+    terms = content_stems(doc, skip=phrase | newest | report_words)
     joined = _joined_sides(doc)
     return Question(
         text=question,
@@ -263,8 +320,9 @@ def analyse(question: str) -> Question:
         numbers=tuple(dict.fromkeys(numbers)),
         terms=terms,
         newest_first=bool(newest),
-        compares=_compares(doc, joined),
+        compares=_compares(doc, joined) or reports is not None,
         people=tuple(dict.fromkeys(people)),
         polar=_polar(doc),
         sides=tuple(side for side in joined if side in names),
+        reports=reports,
     )

@@ -219,7 +219,7 @@ def locate(answer: str, sentence: str) -> str | None:
 
 
 @lru_cache(maxsize=2048)
-def _stems(text: str) -> frozenset[str]:
+def text_stems(text: str) -> frozenset[str]:
     """Stems of a text's words and of its content words' lemmas."""
     return content_stems(parse(text)) | {stem(word) for word in folded_words(text).split()}
 
@@ -228,12 +228,12 @@ def coverage(question: Question, *texts: str) -> float:
     """Share of the question's content words found in the texts."""
     if not question.terms:
         return 1.0
-    present = frozenset().union(*(_stems(text) for text in texts))
+    present = frozenset().union(*(text_stems(text) for text in texts))
     return len(question.terms & present) / len(question.terms)
 
 
 # Verbs too general to tie a question's fact to one event ("be", "have", "use").
-_LIGHT_VERBS = frozenset("be have do make take get use say become include call know give go come".split())
+LIGHT_VERBS = frozenset("be have do make take get use say become include call know give go come".split())
 
 
 def _verb_of(token):
@@ -241,7 +241,7 @@ def _verb_of(token):
     return next((t for t in (token, *token.ancestors) if t.pos_ == "VERB"), None)
 
 
-def _negated(verb) -> bool:
+def negated(verb) -> bool:
     return any(child.dep_ == "neg" for child in verb.children)
 
 
@@ -258,7 +258,7 @@ def _shared_verbs(asked, verbs: dict[str, list]):
     `verbs` being the sentence's `_verbs_by_lemma`."""
     for token in asked:
         lemma = token.lemma_.lower()
-        if token.pos_ == "VERB" and lemma not in _LIGHT_VERBS and lemma in verbs:
+        if token.pos_ == "VERB" and lemma not in LIGHT_VERBS and lemma in verbs:
             yield token, verbs[lemma]
 
 
@@ -272,14 +272,14 @@ def relation_mismatch(question: Question, sentence: str) -> str:
     verbs = _verbs_by_lemma(held)
     if not question.polar:  # a sentence denying what a yes/no question asks answers it: "No"
         for token, same in _shared_verbs(asked, verbs):
-            if all(_negated(verb) != _negated(token) for verb in same):
+            if all(negated(verb) != negated(token) for verb in same):
                 return f"the sentence says the opposite of '{token.text}'"
     for number in question.numbers:
         digits = number.removesuffix("s")
         in_question = [t for t in asked if digits in t.text.replace(",", "")]
         in_sentence = [t for t in held if digits in t.text.replace(",", "")]
         verb = _verb_of(in_question[0]) if in_question else None
-        if verb is None or not in_sentence or verb.lemma_.lower() in _LIGHT_VERBS or verb.lemma_.lower() not in verbs:
+        if verb is None or not in_sentence or verb.lemma_.lower() in LIGHT_VERBS or verb.lemma_.lower() not in verbs:
             continue
         if not any((v := _verb_of(t)) is not None and v.lemma_.lower() == verb.lemma_.lower() for t in in_sentence):
             return f"{number} goes with another event than '{verb.text}'"
@@ -300,7 +300,7 @@ _NOT_ASSERTING = frozenset(
 _CONDITIONS = frozenset({"if", "unless", "whether"})
 
 
-def _asserted(verb) -> bool:
+def asserted(verb) -> bool:
     """Whether the sentence states its clause of `verb` as fact, not as wished, denied,
     planned or conditional."""
     if verb.dep_ in {"xcomp", "csubj"}:
@@ -308,7 +308,7 @@ def _asserted(verb) -> bool:
     for token in (verb, *verb.ancestors):
         if any(child.dep_ == "mark" and child.lower_ in _CONDITIONS for child in token.children):
             return False
-        if token is not verb and (token.lemma_.lower() in _NOT_ASSERTING or _negated(token)):
+        if token is not verb and (token.lemma_.lower() in _NOT_ASSERTING or negated(token)):
             return False
     return True
 
@@ -323,12 +323,12 @@ def polarity(question: Question, sentence: str) -> bool | None:
     for token, same in _shared_verbs(parse(question.text), _verbs_by_lemma(parse(sentence))):
         asked_modals = {c.lower_ for c in token.children if c.dep_ == "aux"} & _OPEN_MODALS
         for verb in same:
-            if not _asserted(verb):
+            if not asserted(verb):
                 continue
             modals = {c.lower_ for c in verb.children if c.dep_ == "aux"} & _OPEN_MODALS
             if modals - asked_modals:
                 continue
-            readings.add(_negated(verb) == _negated(token))
+            readings.add(negated(verb) == negated(token))
     return readings.pop() if len(readings) == 1 else None
 
 
