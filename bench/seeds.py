@@ -23,7 +23,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from rag.answer import Assistant, Finished, Retrieved, Token  # noqa: E402
+from rag.answer import Assistant  # noqa: E402
+from rag.replies import Finished, Retrieved, Token  # noqa: E402
 from rag.evidence import SentenceRanker  # noqa: E402
 from rag.evaluation import dev_answer_is_right  # noqa: E402
 from rag.service import RagService  # noqa: E402

@@ -308,7 +308,8 @@ def sweep(
 
 def replay(reply: dict, question: str, model, threshold: float) -> dict:
     """The reply the assistant would have given with this answer model and threshold (`--fit`)."""
-    from rag.answer import ABSTENTION, first_answering, reply_text
+    from rag.answer import first_answering, reply_text
+    from rag.replies import ABSTENTION
     from rag.calibration import Signals
     from rag.question import analyse
 

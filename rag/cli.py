@@ -196,7 +196,7 @@ def _format_answer(answer) -> str:
 
 
 def command_ask(args: argparse.Namespace) -> int:
-    from rag.answer import QuestionError
+    from rag.replies import QuestionError
 
     if args.jsonl == (args.question is not None):
         raise CliError("give one question, or --jsonl to read questions from stdin")

@@ -4,7 +4,8 @@ from collections.abc import Iterator, Sequence
 
 import pytest
 
-from rag.answer import ABSTENTION, Assistant, QuestionError, Token
+from rag.answer import Assistant
+from rag.replies import ABSTENTION, QuestionError, Token
 from rag.evaluation import dev_answer_is_right
 from rag.evidence import EvidenceSentence, SentenceRanker
 from rag.generators import Generator, Selection, parse_selection

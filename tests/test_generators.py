@@ -5,7 +5,7 @@ import time
 
 import pytest
 
-from rag.answer import Finished, Queued, Retrieved
+from rag.replies import Finished, Queued, Retrieved
 from rag.generators import GeneratorUnavailable, ModelLock
 from rag.service import RagService
 

@@ -3,7 +3,7 @@ a Yes or No only where the parse sees the figures or the event differ or match."
 
 import pytest
 
-from rag.answer import ABSTENTION
+from rag.replies import ABSTENTION
 from rag.question import analyse
 from rag.reports import ReportsAsked, Reading, compare, figures, reports_text
 from tests.conftest import indexed_articles

@@ -4,7 +4,8 @@ from collections.abc import Iterator, Sequence
 
 import pytest
 
-from rag.answer import ABSTENTION, Assistant
+from rag.answer import Assistant
+from rag.replies import ABSTENTION
 from rag.evidence import EvidenceSentence, SentenceRanker
 from rag.generators import Generator, Selection
 from rag.question import analyse

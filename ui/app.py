@@ -6,7 +6,7 @@ from datetime import date
 
 import streamlit as st
 
-from rag.answer import Finished, Queued, QuestionError, Retrieved, Token
+from rag.replies import Finished, Queued, QuestionError, Retrieved, Token
 from rag.articles import (
     UploadError,
     delete_article,
