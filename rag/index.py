@@ -36,6 +36,10 @@ from rag.settings import Settings
 ProgressCallback = Callable[[int, int], None]
 PASSAGE_RULES_VERSION = 5  # raise when cleaning or splitting rules change: forces a full pass
 INDEX_BATCH = 256  # passages embedded and written per step of the indexing API
+# Passages encoded together ahead of the writer: the encoder sorts each call's texts by length,
+# so a larger call pads less (measured on SciFact passages: 4% slower than one call for all of
+# them at 1,024, 11% at 256).
+ENCODE_AHEAD = 4 * INDEX_BATCH
 
 class PassageStore(VectorStore):
     """One vector store that writes to Chroma and the keyword table together."""
@@ -144,7 +148,7 @@ class ArticleIndex:
         self.settings = settings
         self.embedder = embedder
         # the vector store's embedding function: with `embed_ahead`, vectors encoded a batch ahead
-        self._embedded_ahead = EmbeddedAhead(embedder, INDEX_BATCH) if settings.embed_ahead else None
+        self._embedded_ahead = EmbeddedAhead(embedder, ENCODE_AHEAD) if settings.embed_ahead else None
         self.index_dir = Path(settings.index_dir)
         self._store: PassageStore | None = None
         self._keywords: KeywordIndex | None = None

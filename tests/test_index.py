@@ -72,6 +72,9 @@ def test_encoding_ahead_stores_the_vectors_of_encoding_one_step_at_a_time(tmp_pa
     from rag import index as index_module
 
     monkeypatch.setattr(index_module, "INDEX_BATCH", 8)  # the seeds' 56 passages in several batches
+    # encoded in the same groups both ways: 8-bit activations are scaled per call, so a passage's
+    # vector moves in the last digits with the passages encoded beside it
+    monkeypatch.setattr(index_module, "ENCODE_AHEAD", 8)
     ahead = make_service(articles_dir, tmp_path / "ahead", embedder)
     one_step = make_service(articles_dir, tmp_path / "one-step", embedder, embed_ahead=False)
     ahead.update_index()
