@@ -45,7 +45,7 @@ from rag.reports import compare, report_sentences, reports_text
 from rag.retrieval import HybridRetriever, ScoredPassage
 from rag.settings import Settings
 from rag.sides import assign_sides, side_candidates, side_questions
-from rag.timeframe import DateWindow, search_in_time
+from rag.timeframe import DateWindow, bounded, date_event, search_in_time
 from rag.verification import EvidenceCheck, check_claim, check_evidence, coverage, locate, polarity
 
 REPORTS_POOL = 3  # reports compared: sentences ranked, in multiples of `evidence_sentences`, to find one per article
@@ -239,11 +239,13 @@ class Assistant:
         question, notes = self.prepare(question)
         search_query = standalone_question(question, history, self.generator)
         asked = analyse(search_query)
+        asked, event, event_notes = self._date_event(asked, dates)
+        notes += event_notes
         # reports compared are searched for on their topic, not on the words comparing them
         reports = asked.reports if len(asked.sides) < 2 else None
         searched = replace(asked, text=reports.topic) if reports and reports.topic else asked
         passages, search_notes = search_in_time(
-            self.retriever, searched, k, self.today(), dates, self.settings.min_relevance
+            self.retriever, searched, k, self.today(), dates, self.settings.min_relevance, event=event
         )
         notes += search_notes
         retrieved_at = time.perf_counter()
@@ -305,6 +307,25 @@ class Assistant:
         answer.notes = selection.notes + answer.notes
         timings["verify_ms"] = round((verified_at - verify_started) * 1000, 1)
         yield Finished(_finished(answer, notes, search_query, timings, started, first_token_at))
+
+    def _date_event(self, asked: Question, dates: DateWindow | None) -> tuple[Question, DateWindow | None, list[str]]:
+        """The period a time given by an event stands for ("before the Riyadh talks": published
+        before the articles date the talks), with a note saying how it was read. An event no
+        dated article reports stays words of the question, which the evidence must then hold."""
+        if asked.event is None or dates is not None:  # dates the reader chose bound the search
+            return asked, None, []
+        event = asked.event
+        dated = date_event(self.retriever, event, self.settings.min_relevance)
+        if dated is None:
+            note = f"No dated article reports {event.phrase}, so the question was read without dating it."
+            return analyse(asked.text, events=False), None, [note]
+        # the event happened on or before the day its report was published: that day's articles
+        # may follow it, but cannot be known to precede it
+        relation = "since" if event.relation == "after" else event.relation
+        window = bounded(f"{event.relation} {event.phrase}", relation, dated.day, dated.day)
+        note = (f"“{event.relation.capitalize()} {event.phrase}” was read as published {window.describe()}: "
+                f"the article that best reports {event.phrase}, {dated.source}, is dated {spoken(dated.day.isoformat())}.")
+        return asked, window, [note]
 
     def ask(
         self,

@@ -66,11 +66,24 @@ MONTHS = frozenset(
     "january february march april may june july august september october november december".split()
 )
 # Days and months the question names: evidence about another day does not answer it.
-_CALENDAR_WORDS = MONTHS | frozenset("monday tuesday wednesday thursday friday saturday sunday".split())
+_WEEKDAYS = frozenset("monday tuesday wednesday thursday friday saturday sunday".split())
+_CALENDAR_WORDS = MONTHS | _WEEKDAYS
 
 
 def stem(word: str) -> str:
     return stemmer().stemWord(fold(word))
+
+
+@dataclass(frozen=True)
+class EventTime:
+    """A time the question gives by an event ("before the Riyadh talks", "since the ceasefire"):
+    the articles date it (`rag.timeframe.date_event`), the calendar cannot."""
+
+    relation: str  # "before", "after", "since" or "until"
+    phrase: str  # the question's words for the event: "the Riyadh talks"
+    event: str  # what is searched for to date it: "Riyadh talks"
+    names: tuple[str, ...]  # the names in it, which a report of the event must hold: ("Riyadh",)
+    head: str  # the stem of its head word, which a report of it must hold too: "talk"
 
 
 @dataclass(frozen=True)
@@ -98,6 +111,7 @@ class Question:
     polar: bool = False  # asks yes or no ("Did Russia leave the talks?")
     sides: tuple[str, ...] = ()  # the names a comparing question sets side by side ("Chinese", "American")
     reports: ReportsAsked | None = None  # asks how reports stand to each other ("Did the later report agree…?")
+    event: EventTime | None = None  # a time given by an event ("before the Riyadh talks")
 
     @property
     def labels(self) -> frozenset[str]:
@@ -280,18 +294,74 @@ def _polar(doc) -> bool:
     return not any(token.tag_ in _WH_TAGS or (token.lower_ == "or" and token.dep_ == "cc") for token in doc[start:])
 
 
-def analyse(question: str) -> Question:
+# Prepositions that place a time against an event, and the relation each gives.
+EVENT_RELATIONS = {"before": "before", "after": "after", "following": "after", "since": "since", "until": "until", "till": "until"}
+
+
+def relation_word(token) -> str | None:
+    """The time relation a preposition gives ("before", "prior to", "after", "since", "until")."""
+    if token.lower_ == "to" and token.head.lower_ == "prior":
+        return "before"
+    return EVENT_RELATIONS.get(token.lower_)
+
+
+def _event_time(doc) -> tuple[EventTime | None, set[int]]:
+    """A time the question gives by an event, and the positions of its words: a preposition of
+    time whose object is not itself a date ("before March 2025" is the calendar's)."""
+    for token in doc:
+        relation = relation_word(token)
+        objects = [child for child in token.children if child.dep_ == "pobj"]
+        if relation is None or token.dep_ != "prep" or not objects:
+            continue
+        span = sorted(objects[0].subtree, key=lambda t: t.i)
+        if any(t.ent_type_ in {"DATE", "TIME"} for t in span):
+            continue
+        positions = {t.i for t in span} | {token.i} | ({token.head.i} if token.lower_ == "to" else set())
+        names = tuple(name_text(e) for e in doc.ents if e.start in positions and e.label_ not in _NOT_NAMES)
+        event = " ".join(t.text for t in span if not t.is_stop and not t.is_punct)
+        if not event:
+            continue
+        phrase = doc[span[0].i : span[-1].i + 1].text
+        return EventTime(relation, phrase, event, tuple(n for n in names if n), stem(objects[0].lemma_)), positions
+    return None, set()
+
+
+def _calendar_bound(entity) -> bool:
+    """Whether a date after "before", "since"… bounds the dates searched (`rag.timeframe`): a
+    month of a given year, or a relative time ("last week"). A year alone names an event's year
+    and stays a constraint ("before 1900"), as does a month or day of no given year."""
+    if entity.label_ != "DATE":
+        return False
+    words = [fold(token.text).rstrip(".") for token in entity]
+    has_year = any(len(word) == 4 and word.isdigit() for word in words)
+    has_month = any(word in MONTHS or word in _MONTH_ABBREVIATIONS for word in words)
+    relative = not any(char.isdigit() for char in entity.text) and not has_month
+    return (has_year and has_month) or (relative and not any(word in _WEEKDAYS for word in words))
+
+
+_MONTH_ABBREVIATIONS = frozenset(month[:3] for month in MONTHS) | {"sept"}
+_NOT_NAMES = frozenset({"DATE", "TIME", "CARDINAL", "QUANTITY", "MONEY", "PERCENT", "ORDINAL"})
+
+
+def analyse(question: str, events: bool = True) -> Question:
+    """What the question asks and must be answered with; with `events`, a time it gives by an
+    event ("before the Riyadh talks") is kept apart from the words the evidence must hold, to be
+    dated from the articles instead."""
     doc = parse(question)
     kind, phrase = _asked_kind(doc)
     names: list[str] = []
     people: list[str] = []
     numbers: list[str] = []
+    event, event_words = _event_time(doc) if events else (None, set())
+    # "before March 2025": a bound on the dates searched (`rag.timeframe`), not a date to hold
+    event_words |= {t.i for e in doc.ents if e.start > 0 and relation_word(doc[e.start - 1]) and _calendar_bound(e)
+                    for t in e}
     # the asked phrase says nothing the evidence must hold, nor do the entities overlapping it
-    skip = set(phrase) | {t.i for e in doc.ents if any(t.i in phrase for t in e) for t in e}
+    skip = set(phrase) | {t.i for e in doc.ents if any(t.i in phrase for t in e) for t in e} | event_words
     for entity in doc.ents:
         if entity.start in skip:
             continue
-        if entity.label_ not in {"DATE", "TIME", "CARDINAL", "QUANTITY", "MONEY", "PERCENT", "ORDINAL"}:
+        if entity.label_ not in _NOT_NAMES:
             text = name_text(entity)
             if text:
                 names.append(text)
@@ -311,7 +381,7 @@ def analyse(question: str) -> Question:
             names.append(token.text)
     newest = _newest_words(doc)
     reports, report_words = _reports_asked(doc)
-    terms = content_stems(doc, skip=phrase | newest | report_words)
+    terms = content_stems(doc, skip=phrase | newest | report_words | event_words)
     joined = _joined_sides(doc)
     return Question(
         text=question,
@@ -325,4 +395,5 @@ def analyse(question: str) -> Question:
         polar=_polar(doc),
         sides=tuple(side for side in joined if side in names),
         reports=reports,
+        event=event,
     )

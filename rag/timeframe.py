@@ -26,7 +26,7 @@ from rag.dates import spoken
 from rag.nlp import parse
 
 if TYPE_CHECKING:
-    from rag.question import Question
+    from rag.question import EventTime, Question
     from rag.retrieval import HybridRetriever, ScoredPassage
 
 _MONTHS = {name.lower(): number for number, name in enumerate(calendar.month_name) if name}
@@ -74,10 +74,59 @@ class DateWindow:
 
 
 def named_period(question: str, today: date) -> DateWindow | None:
-    """The period a question names, if any."""
-    for entity in parse(question).ents:
-        if entity.label_ == "DATE" and (window := _window(entity, today)):
+    """The period a question names, if any: "in February 2025", or open on one side after
+    "before", "after", "since" or "until" ("before March 2025": up to 28 February 2025)."""
+    from rag.question import relation_word
+
+    doc = parse(question)
+    for entity in doc.ents:
+        if entity.label_ != "DATE" or not (window := _window(entity, today)):
+            continue
+        relation = relation_word(doc[entity.start - 1]) if entity.start > 0 else None
+        if relation is None:
             return window
+        if window.start is None or window.end is None:  # "before March", in any year: no bound
+            return None
+        phrase = f"{doc[entity.start - 1].text} {entity.text}"
+        return bounded(phrase, relation, window.start, window.end)
+    return None
+
+
+def bounded(phrase: str, relation: str, first: date, last: date) -> DateWindow:
+    """The dates before, after, since or until the period `first`..`last`."""
+    day = timedelta(days=1)
+    if relation == "before":
+        return DateWindow(phrase, end=first - day)
+    if relation == "after":
+        return DateWindow(phrase, start=last + day)
+    if relation == "since":
+        return DateWindow(phrase, start=first)
+    return DateWindow(phrase, end=last)
+
+
+@dataclass(frozen=True)
+class EventDate:
+    """When the articles date an event: the publication date of the article that best reports it."""
+
+    day: date
+    source: str
+
+
+def date_event(retriever: HybridRetriever, event: EventTime, min_relevance: float) -> EventDate | None:
+    """The publication date of the best-matching dated article that reports the event: one
+    whose passage (with its title) holds the event's names and head word. News of an event is
+    published on the day or soon after, so this dates it to within a day or two; the reply says
+    which article it was taken from."""
+    from rag.nlp import folded_words
+    from rag.verification import name_present, text_stems
+
+    for hit in retriever.search(event.event, k=5):
+        if hit.similarity < min_relevance or not hit.published:
+            continue
+        text = f"{hit.title}\n{hit.text}"
+        words = folded_words(text)
+        if event.head in text_stems(text) and all(name_present(name, words, text) for name in event.names):
+            return EventDate(date.fromisoformat(hit.published), hit.source)
     return None
 
 
@@ -144,9 +193,11 @@ def search_in_time(
     today: date,
     chosen: DateWindow | None = None,
     min_relevance: float = 0.0,
+    event: DateWindow | None = None,
 ) -> tuple[list[ScoredPassage], list[str]]:
     """Search for the analysed question as its time asks, with a note for the reader on what was
-    searched; a question that compares or joins draws on several articles (`spread`).
+    searched; a question that compares or joins draws on several articles (`spread`). `event`
+    is the period a time given by an event stands for, once dated (`date_event`).
 
     Dates the reader chose (`chosen`) bound the search strictly. A period the question names
     leaves out the articles known to be from other dates (undated ones stay in), unless no article of that period bears on the question (nothing retrieved
@@ -154,7 +205,7 @@ def search_in_time(
     an event can be published after it. "Latest" questions get the newest relevant articles first.
     """
     query, newest, spread = asked.text, asked.newest_first, asked.compares
-    window = chosen or named_period(query, today)
+    window = chosen or event or named_period(query, today)
     notes: list[str] = []
     if window is not None:
         passages, notes = retriever.search_with_notes(

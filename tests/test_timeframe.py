@@ -34,6 +34,49 @@ def test_the_period_a_question_names_is_read(question, described):
 
 
 @pytest.mark.parametrize(
+    ("question", "described"),
+    [
+        ("What happened before March 2025?", "28 February 2025 or earlier"),
+        ("What has the council done since 3 March 2025?", "3 March 2025 or later"),
+        ("What changed after February 2025?", "1 March 2025 or later"),
+        ("Who ran the port prior to June 2024?", "31 May 2024 or earlier"),
+        ("What was planned until last week?", "29 November 2026 or earlier"),
+    ],
+)
+def test_a_period_after_before_or_since_is_open_on_one_side(question, described):
+    window = named_period(question, TODAY)
+    assert window is not None and window.describe() == described
+    asked = analyse(question)  # the bound is not a date the evidence must state
+    assert not {"march", "2025", "2024", "june", "february"} & {name.lower() for name in asked.names + asked.numbers}
+
+
+def test_before_a_month_in_any_year_sets_no_bound():
+    assert named_period("What happened before March?", TODAY) is None
+
+
+@pytest.mark.parametrize(
+    ("question", "relation", "event", "names"),
+    [
+        ("What did Arland say before the Geneva talks?", "before", "Geneva talks", ("Geneva",)),
+        ("How did prices move after the OPEC meeting in Vienna?", "after", "OPEC meeting Vienna", ("OPEC", "Vienna")),
+        ("What has the union said since the strike?", "since", "strike", ()),
+        ("Who led the team prior to the merger?", "before", "merger", ()),
+    ],
+)
+def test_a_time_given_by_an_event_is_kept_apart_from_what_the_evidence_must_hold(question, relation, event, names):
+    asked = analyse(question)
+    assert asked.event is not None
+    assert (asked.event.relation, asked.event.event, asked.event.names) == (relation, event, names)
+    assert not set(names) & set(asked.names)
+    assert analyse(question, events=False).event is None
+
+
+def test_a_clause_or_a_date_after_before_is_not_an_event():
+    assert analyse("What did the minister say after he resigned?").event is None
+    assert analyse("What happened before March 2025?").event is None
+
+
+@pytest.mark.parametrize(
     "question",
     [
         "Who won the 2021 edition?",  # a year names an event, which may be reported years later
@@ -167,3 +210,40 @@ def test_a_period_in_the_question_keeps_undated_articles_and_the_readers_dates_d
     chosen = DateWindow("the chosen dates", date(2025, 2, 1), date(2025, 2, 28))
     passages, notes = search_in_time(service.retriever, analyse(question), 3, TODAY, chosen=chosen)
     assert passages == [] and any("No indexed article was published in the chosen dates" in n for n in notes)
+
+
+# Talks between two invented countries, and what one of them said before and after.
+TALKS = {
+    "geneva-talks.md": "---\ntitle: Arland and Borovia meet in Geneva\ndate: 2026-04-10\n---\n"
+                       "Delegations from Arland and Borovia met in Geneva on Thursday for talks on the Selka river dispute. "
+                       "The talks lasted six hours and ended without a joint statement.\n",
+    "before.md": "---\ntitle: Arland hardens its line on the Selka delta\ndate: 2026-04-02\n---\n"
+                 "Arland's foreign ministry said it would never give up its claim to the Selka delta. "
+                 "A spokesman repeated that the delta belongs to Arland.\n",
+    "after.md": "---\ntitle: Arland softens its line on the Selka delta\ndate: 2026-04-15\n---\n"
+                "Arland's foreign ministry said it was ready to share the Selka delta with Borovia. "
+                "A spokesman called the offer a first step.\n",
+}
+
+
+@pytest.fixture(scope="module")
+def talks_service(tmp_path_factory, embedder):
+    return indexed_articles(tmp_path_factory.mktemp("talks"), {**TALKS, **synthetic_articles(8)}, embedder)
+
+
+@pytest.mark.parametrize(
+    ("when", "source", "described"),
+    [("before", "before.md", "9 April 2026 or earlier"), ("after", "after.md", "10 April 2026 or later")],
+)
+def test_a_time_given_by_an_event_is_dated_by_the_article_reporting_it(talks_service, when, source, described):
+    answer = _assistant(talks_service).ask(f"What did Arland's foreign ministry say about the Selka delta {when} the Geneva talks?")
+    assert not answer.abstained, answer.checks
+    assert {c.source for c in answer.citations} == {source}
+    assert any(note.startswith(f"“{when.capitalize()} the Geneva talks” was read as published {described}")
+               and "geneva-talks.md, is dated 10 April 2026" in note for note in answer.notes), answer.notes
+
+
+def test_an_event_no_article_reports_is_not_dated_and_its_words_must_be_met(talks_service):
+    answer = _assistant(talks_service).ask("What did Arland's foreign ministry say about the Selka delta before the Oslo summit?")
+    assert answer.abstained, answer.answer
+    assert any(note.startswith("No dated article reports the Oslo summit") for note in answer.notes), answer.notes
