@@ -19,7 +19,10 @@
 A question that compares named sides ("What did X and Y say about…?") takes another way after
 step 2: one question a side, each answered by a sentence of its own (`rag.sides`). So does one
 about how reports stand to each other ("Did the later report agree with the earlier one?"): a
-sentence from each article, earliest first, read side by side (`rag.reports`).
+sentence from each article, earliest first, read side by side (`rag.reports`). A question
+asking for what several reports give together ("Which company, reported by two outlets, …?")
+is answered by a name and a sentence from each article when together they state all it asks
+(`rag.joins`), else the ordinary way.
 
 `Assistant.stream()` yields the retrieved passages first, then `Queued` when the model is busy
 with other questions, then the answer text as the generator writes it (a draft, checked before it
@@ -39,6 +42,7 @@ from rag.conversation import standalone_question
 from rag.dates import dating_note, spoken
 from rag.evidence import EvidenceSentence, SentenceRanker, newest_first
 from rag.generators import Generator, Selection
+from rag.joins import joined_answer
 from rag.question import Question, analyse
 from rag.replies import ABSTENTION, MISSING_SIDE, Answer, Citation, Event, Finished, Queued, QuestionError, Retrieved, Token
 from rag.reports import compare, report_sentences, reports_text
@@ -48,7 +52,7 @@ from rag.sides import assign_sides, side_candidates, side_questions
 from rag.timeframe import DateWindow, bounded, date_event, search_in_time
 from rag.verification import EvidenceCheck, check_claim, check_evidence, coverage, locate, polarity
 
-REPORTS_POOL = 3  # reports compared: sentences ranked, in multiples of `evidence_sentences`, to find one per article
+REPORTS_POOL = 3  # reports compared or joined: sentences ranked, in multiples of `evidence_sentences`, to find one per article
 
 
 @dataclass
@@ -273,6 +277,9 @@ class Assistant:
             answer = self.answer_sides(question, asked, evidence, passages)
             yield Finished(_finished(answer, notes, search_query, timings, started))
             return
+        if asked.joins and evidence and (answer := self.answer_join(question, asked, search_query, passages)):
+            yield Finished(_finished(answer, notes, search_query, timings, started))
+            return
         selection = Selection([])
         first_token_at = None
         if evidence and self.settings.selection == "generator":
@@ -349,6 +356,8 @@ class Assistant:
         """Keep the chosen sentences that answer; when none does, try the best-ranked others."""
         verdict = Verdict([], reason="nothing relevant retrieved" if not evidence else "")
         min_coverage, _, threshold = self._rule()
+        if asked.joins:  # facts several reports give, which no join found: one passage must state them all
+            min_coverage = 1.0
 
         def passes(number: int) -> bool:
             sentence = evidence[number - 1]
@@ -513,6 +522,24 @@ class Assistant:
         citations, notes = self._cite([evidence[n - 1] for n in chosen], passages)
         text = reports_text(reports, [(evidence[n - 1].text, published[n - 1]) for n in chosen], reading)
         return Answer(question, text, False, citations, {}, notes=notes, checks=checks, passages=list(passages))
+
+    def answer_join(
+        self, question: str, asked: Question, search_query: str, passages: Sequence[ScoredPassage]
+    ) -> Answer | None:
+        """The name several articles give, with a sentence from each, when together they state
+        every fact the question joins (`rag.joins`); None leaves the question to the ordinary way."""
+        evidence = self.ranker.rank(search_query, passages, self.settings.evidence_sentences * REPORTS_POOL)
+        join = joined_answer(asked, evidence, [_context(passages[sentence.passage]) for sentence in evidence])
+        if join is None:
+            return None
+        cited = [evidence[n - 1] for n in join.sentences]
+        citations, notes = self._cite(cited, passages)
+        markers = "".join(f"[{marker}]" for marker in range(1, len(cited) + 1))
+        quotes = "\n\n".join(f"{_quoted(sentence.text)} [{marker}]" for marker, sentence in enumerate(cited, start=1))
+        checks = {"kind": asked.kind, "wording": "joined across articles", "joined": join.name,
+                  "passages": [passage.id for passage in passages]}
+        return Answer(question, f"{join.name} {markers}.\n\n{quotes}", False, citations, {}, notes=notes,
+                      checks=checks, passages=list(passages))
 
     def _cite(
         self, cited: Sequence[EvidenceSentence], passages: Sequence[ScoredPassage]

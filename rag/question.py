@@ -112,6 +112,7 @@ class Question:
     sides: tuple[str, ...] = ()  # the names a comparing question sets side by side ("Chinese", "American")
     reports: ReportsAsked | None = None  # asks how reports stand to each other ("Did the later report agree…?")
     event: EventTime | None = None  # a time given by an event ("before the Riyadh talks")
+    joins: bool = False  # asks for what several reports give together ("Which company, reported by two outlets, …?")
 
     @property
     def labels(self) -> frozenset[str]:
@@ -252,6 +253,34 @@ _ORDER = frozenset(
 )
 
 
+_MANY = frozenset("both two three four several multiple many various different".split())
+_REPORTING_VERBS = frozenset("report accord mention cover publish".split())
+_OUTLETS = _REPORT_NOUNS | frozenset("newspaper paper publication site outlet media news".split())
+
+
+def _several_reports(doc) -> set[int]:
+    """The words saying that several reports give what is asked ("reported by two outlets",
+    "according to both articles", "reported by TechCrunch and The Verge"): they say where the
+    facts are, not what the evidence must hold. Empty when the question says no such thing."""
+    for token in doc:
+        lemma = token.lemma_.lower()
+        if token.pos_ == "NOUN" and lemma in _OUTLETS and (
+            token.tag_ == "NNS" and any(c.lower_ in _MANY or c.like_num for c in token.children)
+        ):
+            top = token
+            while top.head is not top and top.head.i < top.i and (
+                top.head.pos_ == "ADP" or top.head.lemma_.lower() in _REPORTING_VERBS
+            ):
+                top = top.head
+            return set(range(top.i, token.i + 1))
+        if lemma in _REPORTING_VERBS and token.pos_ == "VERB":
+            for by in (c for c in token.children if c.dep_ in {"agent", "prep"}):
+                named = [c for c in by.children if c.dep_ == "pobj" and c.pos_ == "PROPN"]
+                if named and any(c.dep_ == "conj" for c in named[0].children):
+                    return set(range(token.i, max(t.i for t in named[0].subtree) + 1))
+    return set()
+
+
 def _reports_asked(doc) -> tuple[ReportsAsked | None, set[int]]:
     """Whether the question asks how reports stand to each other, and the positions of the words
     that say so (they say nothing about the topic). Several reports must be meant: a plural
@@ -357,7 +386,10 @@ def analyse(question: str, events: bool = True) -> Question:
     event_words |= {t.i for e in doc.ents if e.start > 0 and relation_word(doc[e.start - 1]) and _calendar_bound(e)
                     for t in e}
     # the asked phrase says nothing the evidence must hold, nor do the entities overlapping it
-    skip = set(phrase) | {t.i for e in doc.ents if any(t.i in phrase for t in e) for t in e} | event_words
+    reports, report_words = _reports_asked(doc)
+    joined_reports = set() if reports else _several_reports(doc)
+    skip = (set(phrase) | {t.i for e in doc.ents if any(t.i in phrase for t in e) for t in e}
+            | event_words | joined_reports)
     for entity in doc.ents:
         if entity.start in skip:
             continue
@@ -380,8 +412,7 @@ def analyse(question: str, events: bool = True) -> Question:
         if not any(calendar in fold(name) for name in names):
             names.append(token.text)
     newest = _newest_words(doc)
-    reports, report_words = _reports_asked(doc)
-    terms = content_stems(doc, skip=phrase | newest | report_words | event_words)
+    terms = content_stems(doc, skip=phrase | newest | report_words | event_words | joined_reports)
     joined = _joined_sides(doc)
     return Question(
         text=question,
@@ -390,10 +421,11 @@ def analyse(question: str, events: bool = True) -> Question:
         numbers=tuple(dict.fromkeys(numbers)),
         terms=terms,
         newest_first=bool(newest),
-        compares=_compares(doc, joined) or reports is not None,
+        compares=_compares(doc, joined) or reports is not None or bool(joined_reports),
         people=tuple(dict.fromkeys(people)),
         polar=_polar(doc),
         sides=tuple(side for side in joined if side in names),
         reports=reports,
         event=event,
+        joins=bool(joined_reports) and kind in {PERSON, PLACE, ORGANISATION},
     )

@@ -1,0 +1,69 @@
+"""Questions that join facts several reports give: a name each cited article gives, with a
+sentence from each, only when together they state all the question asks."""
+
+import pytest
+
+from rag.question import analyse
+from tests.conftest import indexed_articles, synthetic_articles
+
+ASKED = "Which company, reported by two outlets, cut 500 jobs and named a new chief executive?"
+
+
+@pytest.mark.parametrize(
+    "question, joins",
+    [
+        (ASKED, True),
+        ("Which city, according to both articles, hosted the summit and signed the trade deal?", True),
+        ("Which company, reported by Harbour Daily and The Courier, opened a plant and cut prices?", True),
+        ("Which company cut 500 jobs?", False),  # one fact, wherever it is
+        ("What do both reports say about the fire?", False),  # asks for no name
+    ],
+)
+def test_questions_joining_reports_are_told_apart(question, joins):
+    asked = analyse(question)
+    assert asked.joins is joins
+    if joins:  # the words about the reports are not facts the evidence must state
+        assert not {"report", "outlet", "articl", "two", "both"} & asked.terms
+        assert "Harbour Daily" not in asked.names and "two" not in asked.numbers
+
+
+ARTICLES = {
+    "nordvik-jobs.md": "---\ntitle: Nordvik Air to cut jobs\ndate: 2026-05-04\n---\n"
+                       "Nordvik Air said on Monday it would cut 500 jobs as fuel costs rose. "
+                       "The airline flies to twelve islands.\n",
+    "nordvik-chief.md": "---\ntitle: New head for Nordvik Air\ndate: 2026-05-08\n---\n"
+                        "Nordvik Air named Ingrid Solberg as its new chief executive on Friday. "
+                        "She ran the company's cargo arm for six years.\n",
+    "baltic-jobs.md": "---\ntitle: Baltic Wings trims staff\ndate: 2026-05-05\n---\n"
+                      "Baltic Wings said it would cut 200 jobs at its Riga base. Pilots were not affected.\n",
+    "fjord-chief.md": "---\ntitle: Fjord Lines picks a chief\ndate: 2026-05-06\n---\n"
+                      "Fjord Lines named Per Lund as its new chief executive. He joins from a rail operator.\n",
+}
+
+
+@pytest.fixture(scope="module")
+def airline_service(tmp_path_factory, embedder):
+    return indexed_articles(tmp_path_factory.mktemp("joins"), {**ARTICLES, **synthetic_articles(8)}, embedder)
+
+
+def test_the_name_two_articles_give_is_answered_with_a_sentence_from_each(airline_service):
+    answer = airline_service.assistant("extractive").ask(ASKED)
+    assert not answer.abstained, answer.checks
+    assert answer.answer.startswith("Nordvik Air [1][2].")
+    assert {c.source for c in answer.citations} == {"nordvik-jobs.md", "nordvik-chief.md"}
+    assert answer.checks["wording"] == "joined across articles"
+
+
+def test_facts_no_one_name_joins_are_not_answered_by_one_of_them(airline_service):
+    # Baltic Wings cut 200 jobs and Fjord Lines named a chief: neither did both
+    answer = airline_service.assistant("extractive").ask(
+        "Which company, reported by two outlets, cut 200 jobs and named a new chief executive?"
+    )
+    assert answer.abstained and not answer.citations, answer.answer
+
+
+def test_a_fact_no_article_states_is_not_joined(airline_service):
+    answer = airline_service.assistant("extractive").ask(
+        "Which company, reported by two outlets, cut 500 jobs and opened a route to Iceland?"
+    )
+    assert answer.abstained, answer.answer
