@@ -76,17 +76,19 @@ class EmbeddedAhead(Embeddings):
     """Encodes passages a batch or two ahead of the writer, so that encoding the next batch
     overlaps writing this one (Chroma's, the BM25 index's and the record manager's writes).
 
-    `feed(documents)` runs a thread that takes the documents in batches of `batch`, encodes each
-    batch and then passes its documents on; it never runs more than two batches ahead of what
-    the caller has taken. As the vector store's embedding function, `embed_documents` gives back
+    `feed(documents)` runs a thread that takes the documents in batches of `batch` (the first of
+    `first`), encodes each batch and then passes its documents on; it never runs more than two
+    batches ahead of what the caller has taken. As the vector store's embedding function, `embed_documents` gives back
     the vectors encoded ahead and encodes only what it lacks. The indexing API skips passages it
     already stores, so a vector it never asks for is dropped once later ones are asked for, or
     once the caller is two batches past it.
     """
 
-    def __init__(self, inner: Embeddings, batch: int) -> None:
+    def __init__(self, inner: Embeddings, batch: int, first: int | None = None) -> None:
         self.inner = inner
         self.batch = batch
+        # the first group can be smaller, so the writer starts early (and a crash loses little)
+        self.first = first or batch
         self._ready: deque[tuple[int, str, list[float]]] = deque()  # (position, text, vector), in order
         self._changed = threading.Condition()
         self._encoded = 0  # documents encoded ahead
@@ -113,7 +115,9 @@ class EmbeddedAhead(Embeddings):
     def feed(self, documents: Iterable[Document]) -> Iterator[Document]:
         def produce(emit: Callable[[Document], None]) -> None:
             source = iter(documents)
-            while chunk := list(islice(source, self.batch)):
+            size = self.first
+            while chunk := list(islice(source, size)):
+                size = self.batch
                 with self._changed:
                     while self._encoded - self._taken >= 2 * self.batch and not self._stopping:
                         self._changed.wait()

@@ -77,6 +77,23 @@ def documents(count: int):
     return [Document(page_content="x" * (number + 1)) for number in range(count)]
 
 
+def test_a_smaller_first_group_starts_the_writer_early_and_larger_ones_follow():
+    from rag.background import EmbeddedAhead
+
+    inner = CountingEmbeddings()
+    ahead = EmbeddedAhead(inner, batch=8, first=4)
+    taken = []
+    for doc in ahead.feed(documents(22)):
+        taken.append(doc)
+        if len(taken) % 4 == 0:  # the writer's batches stay of 4
+            batch = [d.page_content for d in taken[-4:]]
+            assert ahead.embed_documents(batch) == [[float(len(text))] for text in batch]
+    last = [d.page_content for d in taken[20:]]
+    assert ahead.embed_documents(last) == [[21.0], [22.0]]
+    assert [len(texts) for _, texts in inner.calls] == [4, 8, 8, 2]
+    assert {thread for thread, _ in inner.calls} == {"embed-ahead"}
+
+
 def test_passages_are_encoded_ahead_in_another_thread_and_handed_back():
     from rag.background import EmbeddedAhead
 
