@@ -45,7 +45,7 @@ from rag.generators import Generator, Selection
 from rag.joins import joined_answer
 from rag.question import Question, analyse
 from rag.replies import ABSTENTION, MISSING_SIDE, Answer, Citation, Event, Finished, Queued, QuestionError, Retrieved, Token
-from rag.reports import compare, report_sentences, reports_text
+from rag.reports import Reading, compare, compared_on, report_sentences, reports_text
 from rag.retrieval import HybridRetriever, ScoredPassage
 from rag.settings import Settings
 from rag.sides import assign_sides, side_candidates, side_questions
@@ -243,7 +243,7 @@ class Assistant:
         question, notes = self.prepare(question)
         search_query = standalone_question(question, history, self.generator)
         asked = analyse(search_query)
-        asked, event, event_notes = self._date_event(asked, dates)
+        asked, event, event_notes = self._event_window(asked, dates)
         notes += event_notes
         # reports compared are searched for on their topic, not on the words comparing them
         reports = asked.reports if len(asked.sides) < 2 else None
@@ -253,7 +253,7 @@ class Assistant:
         )
         notes += search_notes
         retrieved_at = time.perf_counter()
-        yield Retrieved(search_query, passages, search_notes)
+        yield Retrieved(search_query, passages, event_notes + search_notes)
         timings = {"retrieve_ms": round((retrieved_at - started) * 1000, 1)}
 
         best = max((p.similarity for p in passages), default=0.0)
@@ -315,12 +315,14 @@ class Assistant:
         timings["verify_ms"] = round((verified_at - verify_started) * 1000, 1)
         yield Finished(_finished(answer, notes, search_query, timings, started, first_token_at))
 
-    def _date_event(self, asked: Question, dates: DateWindow | None) -> tuple[Question, DateWindow | None, list[str]]:
+    def _event_window(self, asked: Question, dates: DateWindow | None) -> tuple[Question, DateWindow | None, list[str]]:
         """The period a time given by an event stands for ("before the Riyadh talks": published
         before the articles date the talks), with a note saying how it was read. An event no
         dated article reports stays words of the question, which the evidence must then hold."""
-        if asked.event is None or dates is not None:  # dates the reader chose bound the search
+        if asked.event is None:
             return asked, None, []
+        if dates is not None:  # the reader's dates bound the search; the event's words stay words
+            return analyse(asked.text, events=False), None, []
         event = asked.event
         dated = date_event(self.retriever, event, self.settings.min_relevance)
         if dated is None:
@@ -516,8 +518,10 @@ class Assistant:
         if not chosen:
             checks["reason"] = "no article has a sentence on the topic"
             return Answer(question, ABSTENTION, True, [], {}, checks=checks, passages=list(passages))
-        reading = compare(evidence[chosen[0] - 1].text, evidence[chosen[-1] - 1].text)
-        checks["reading"] = asdict(reading)
+        reading = Reading(None)
+        if len(chosen) >= 2:
+            reading = compare(evidence[chosen[0] - 1].text, evidence[chosen[-1] - 1].text, compared_on(asked))
+            checks["reading"] = asdict(reading)
         checks["wording"] = "reports side by side"
         citations, notes = self._cite([evidence[n - 1] for n in chosen], passages)
         text = reports_text(reports, [(evidence[n - 1].text, published[n - 1]) for n in chosen], reading)

@@ -4,8 +4,10 @@ with a sentence from each article.
 
 - The candidates are the names of the asked kind (spaCy's entities) in the ranked sentences,
   other than the question's own.
-- A name is joined across articles when sentences of at least two articles name it. From each
-  such article the sentence naming it that holds most of the question's words is a candidate;
+- A name is joined across articles when sentences of at least two articles name it as the one
+  acting (the subject or the agent: "analysts at X said" and "according to X" do not count).
+  From each such article the sentence naming it that holds most of the question's words is a
+  candidate;
   sentences are kept, best first, while each adds words of the question the kept ones lack (at
   most `MOST_ARTICLES`).
 - The join answers only when the kept sentences together hold every content word of the
@@ -41,6 +43,27 @@ def _names(asked: Question, sentence: str) -> list[str]:
     ]
 
 
+_SUBJECTS = frozenset({"nsubj", "nsubjpass"})
+
+
+def _acts(name: str, sentence: str) -> bool:
+    """Whether the sentence names `name` as the one acting: the subject of a clause, the agent
+    of a passive ("by Nordvik Air"), or a name set beside the subject ("the airline Nordvik Air").
+    "Analysts at Nordvik Air said…" and "according to Nordvik Air" report, not act."""
+    doc = parse(sentence)
+    for entity in doc.ents:
+        if entity.text != name:
+            continue
+        root = entity.root
+        if root.dep_ in _SUBJECTS or (root.dep_ == "pobj" and root.head.dep_ == "agent"):
+            return True
+        if root.dep_ == "ROOT" and any(child.dep_ == "acl" for child in root.children):
+            return True  # "Nordvik Air named a chief", parsed as a name with a clause after it
+        if root.dep_ in {"appos", "compound"} and root.head.dep_ in _SUBJECTS:
+            return True
+    return False
+
+
 def joined_answer(asked: Question, evidence: Sequence[EvidenceSentence], contexts: Sequence[str]) -> Join | None:
     """The name that sentences of several articles give, which together state all the question
     asks; None when no name does (see the module's docstring)."""
@@ -54,6 +77,8 @@ def joined_answer(asked: Question, evidence: Sequence[EvidenceSentence], context
         by_article: dict[str, int] = {}  # each article's sentence naming it with most question words
         for number, sentence in enumerate(evidence, start=1):
             if sentence.byline or not name_present(name, words[number - 1], sentence.text):
+                continue
+            if not _acts(name, sentence.text):
                 continue
             best = by_article.get(sentence.source)
             if best is None or len(held[number - 1]) > len(held[best - 1]):

@@ -125,6 +125,29 @@ def noun_kinds(lemma: str) -> frozenset[str]:
     return frozenset(found)
 
 
+# Senses that make a noun something that happens ("talks", "merger", "flood", "death") rather
+# than a body, a place or an object ("committee", "court", "city").
+_EVENT_LEXNAMES = frozenset({"noun.act", "noun.event", "noun.process", "noun.phenomenon"})
+_EVENT_SENSES = 3  # "summit" is a meeting in its third sense
+
+
+@lru_cache(maxsize=4096)
+def is_event_noun(lemma: str) -> bool:
+    """Whether one of a noun's usual senses is something that happens, or a formally arranged
+    gathering ("summit", "conference"); a noun WordNet lacks ("ceasefire") counts as one, since
+    the question puts it after "before" or "since"."""
+    reader = wordnet()
+    with _reading:
+        senses = reader.synsets(lemma.lower(), pos="n")[:_EVENT_SENSES]
+        if not senses:
+            return True
+        meeting = reader.synset("meeting.n.01")
+        return any(
+            sense.lexname() in _EVENT_LEXNAMES or meeting in sense.closure(lambda s: s.hypernyms())
+            for sense in senses
+        )
+
+
 @lru_cache(maxsize=1)
 def _root_synsets() -> dict[str, frozenset]:
     reader = wordnet()

@@ -247,6 +247,9 @@ _REPORT_NOUNS = frozenset(
 )
 _AGREEING = frozenset("agree match confirm consistent same align".split())
 _DIFFERING = frozenset("disagree differ different contradict change revise correct dispute conflict".split())
+# Of those, the verbs whose object is the other report ("the later report confirmed the earlier
+# one"); with another object they ask about content ("Which sources confirmed the deal?").
+_RELATING_TWO = frozenset("confirm contradict correct revise dispute".split())
 _ORDER = frozenset(
     "later earlier first last latest newest newer older oldest original previous second initial subsequent "
     "both other one each all".split()
@@ -272,13 +275,36 @@ def _several_reports(doc) -> set[int]:
                 top.head.pos_ == "ADP" or top.head.lemma_.lower() in _REPORTING_VERBS
             ):
                 top = top.head
-            return set(range(top.i, token.i + 1))
+            if top is not token:  # "by two outlets", "in both articles"; not "bought three newspapers"
+                return set(range(top.i, token.i + 1))
         if lemma in _REPORTING_VERBS and token.pos_ == "VERB":
-            for by in (c for c in token.children if c.dep_ in {"agent", "prep"}):
+            for by in (c for c in token.children if c.dep_ == "agent"):  # "reported by X and Y"
                 named = [c for c in by.children if c.dep_ == "pobj" and c.pos_ == "PROPN"]
                 if named and any(c.dep_ == "conj" for c in named[0].children):
                     return set(range(token.i, max(t.i for t in named[0].subtree) + 1))
     return set()
+
+
+def _relates_reports(word) -> bool:
+    """Whether an agreeing or differing word says how reports stand to each other: a verb or
+    adjective whose subject is a report ("the reports differ", "are the articles consistent",
+    "did the outlets give the same figure"), with, for a verb taking an object, the other report
+    as its object ("the later report confirmed the earlier one"). "Did the government correct
+    the report?" and "Do the articles mention a change?" ask about something else."""
+    if word.pos_ not in {"VERB", "ADJ"}:
+        return False
+    verb = word
+    while verb.pos_ not in {"VERB", "AUX"} and verb.head is not verb:
+        verb = verb.head
+    subjects = [c for c in verb.children if c.dep_ in {"nsubj", "nsubjpass"}]
+    if not subjects and verb.dep_ == "conj":
+        subjects = [c for c in verb.head.children if c.dep_ in {"nsubj", "nsubjpass"}]
+    if not any(s.lemma_.lower() in _REPORT_NOUNS for s in subjects):
+        return False
+    if word.pos_ == "VERB" and word.lemma_.lower() in _RELATING_TWO:
+        objects = [c for c in word.children if c.dep_ == "dobj"]
+        return any(o.lemma_.lower() in _REPORT_NOUNS or o.lower_ in {"one", "other", "it"} for o in objects)
+    return True
 
 
 def _reports_asked(doc) -> tuple[ReportsAsked | None, set[int]]:
@@ -288,7 +314,7 @@ def _reports_asked(doc) -> tuple[ReportsAsked | None, set[int]]:
     later report"); "Did the report confirm the toll?" asks about one report's content."""
     lemmas = [token.lemma_.lower() for token in doc]
     reports = [t for t in doc if t.pos_ == "NOUN" and lemmas[t.i] in _REPORT_NOUNS]
-    relation = [t for t in doc if lemmas[t.i] in _AGREEING | _DIFFERING]
+    relation = [t for t in doc if lemmas[t.i] in _AGREEING | _DIFFERING and _relates_reports(t)]
     ordered = [t for t in doc if t.lower_ in _ORDER and t.pos_ in {"ADJ", "NUM", "DET", "PRON"}]
     several = any(t.tag_ == "NNS" for t in reports) or len(reports) >= 2 or bool(ordered)
     if not reports or not relation or not several:
@@ -334,6 +360,24 @@ def relation_word(token) -> str | None:
     return EVENT_RELATIONS.get(token.lower_)
 
 
+_NAMED_AFTER = frozenset({"name", "call", "title", "rename"})
+
+
+def _happens(head, preposition) -> bool:
+    """Whether the object of "before", "after"… is an event: a noun for something that happens
+    or a gathering ("the talks", "the merger", "the summit"), not a person, a body or a place
+    ("before the court", "after Smith", "named after the Queen"), nor someone's own ("his death")."""
+    from rag.lexicon import is_event_noun  # rag.lexicon reads this module's kinds
+
+    if head.pos_ not in {"NOUN", "PROPN", "VERB"} or head.ent_type_ in _SIDES | {"LOC", "FAC"}:
+        return False
+    if preposition.head.lemma_.lower() in _NAMED_AFTER:
+        return False
+    if any(child.dep_ == "poss" and child.pos_ == "PRON" for child in head.children):
+        return False
+    return is_event_noun(head.lemma_) or is_event_noun(head.text)
+
+
 def _event_time(doc) -> tuple[EventTime | None, set[int]]:
     """A time the question gives by an event, and the positions of its words: a preposition of
     time whose object is not itself a date ("before March 2025" is the calendar's)."""
@@ -342,8 +386,9 @@ def _event_time(doc) -> tuple[EventTime | None, set[int]]:
         objects = [child for child in token.children if child.dep_ == "pobj"]
         if relation is None or token.dep_ != "prep" or not objects:
             continue
-        span = sorted(objects[0].subtree, key=lambda t: t.i)
-        if any(t.ent_type_ in {"DATE", "TIME"} for t in span):
+        head = objects[0]
+        span = sorted(head.subtree, key=lambda t: t.i)
+        if any(t.ent_type_ in {"DATE", "TIME"} for t in span) or not _happens(head, token):
             continue
         positions = {t.i for t in span} | {token.i} | ({token.head.i} if token.lower_ == "to" else set())
         names = tuple(name_text(e) for e in doc.ents if e.start in positions and e.label_ not in _NOT_NAMES)
@@ -351,24 +396,18 @@ def _event_time(doc) -> tuple[EventTime | None, set[int]]:
         if not event:
             continue
         phrase = doc[span[0].i : span[-1].i + 1].text
-        return EventTime(relation, phrase, event, tuple(n for n in names if n), stem(objects[0].lemma_)), positions
+        return EventTime(relation, phrase, event, tuple(n for n in names if n), stem(head.lemma_)), positions
     return None, set()
 
 
 def _calendar_bound(entity) -> bool:
-    """Whether a date after "before", "since"… bounds the dates searched (`rag.timeframe`): a
-    month of a given year, or a relative time ("last week"). A year alone names an event's year
-    and stays a constraint ("before 1900"), as does a month or day of no given year."""
-    if entity.label_ != "DATE":
-        return False
-    words = [fold(token.text).rstrip(".") for token in entity]
-    has_year = any(len(word) == 4 and word.isdigit() for word in words)
-    has_month = any(word in MONTHS or word in _MONTH_ABBREVIATIONS for word in words)
-    relative = not any(char.isdigit() for char in entity.text) and not has_month
-    return (has_year and has_month) or (relative and not any(word in _WEEKDAYS for word in words))
+    """Whether a date after "before", "since"… bounds the dates searched (`rag.timeframe`) and
+    so is not a date the evidence must state: the same test the search applies."""
+    from rag.timeframe import bounds_dates  # rag.timeframe reads questions
+
+    return entity.label_ == "DATE" and bounds_dates(entity)
 
 
-_MONTH_ABBREVIATIONS = frozenset(month[:3] for month in MONTHS) | {"sept"}
 _NOT_NAMES = frozenset({"DATE", "TIME", "CARDINAL", "QUANTITY", "MONEY", "PERCENT", "ORDINAL"})
 
 

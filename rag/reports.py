@@ -7,12 +7,15 @@ by report, earliest first, with a Yes or No only where the parse can see one.
    among the candidates weighing more ("cause" over "fire" when every sentence is about the
    fire), the ranking breaking ties. It must hold the topic's names and numbers (in its passage
    or title) and at least one of its other words itself; at most `REPORTS_SHOWN` articles, set in date order.
-2. `compare`: what the parse can see between the earliest and the latest of them:
+2. `compare`: what the parse can see between the earliest and the latest of them, about the
+   topic (a figure or an event sharing the word the comparison is on, else a topic word):
    - a figure both give for the same thing (the same counted noun, verb and subject), stated
      exactly, with different values: they differ; with the same value: they agree on it;
    - the same event stated as fact by one and denied by the other ("police identified the
      suspect" / "police did not identify the suspect"): they differ.
-   Figures given as bounds or estimates ("at least 12") are not set against each other. With
+   Figures given as bounds, estimates or changes ("at least 12", "rose by 2") are not set
+   against each other, nor figures of different months or years ("4.1% in March", "4.3% in
+   April"), nor events whose subjects the words do not tie ("he did not", "she did"). With
    no entailment model here, agreement in other words is not read: the reply then says so and
    sets the reports side by side.
 3. `reports_text`: the reading first, then each report's sentence under its date.
@@ -26,8 +29,8 @@ from dataclasses import dataclass
 
 from rag.dates import spoken
 from rag.evidence import EvidenceSentence
-from rag.nlp import parse
-from rag.question import Question, ReportsAsked, stem
+from rag.nlp import fold, parse
+from rag.question import MONTHS, Question, ReportsAsked, stem
 from rag.verification import LIGHT_VERBS, asserted, check_evidence, negated, text_stems
 
 REPORTS_SHOWN = 3  # articles set side by side: enough to see a story change, few enough to read
@@ -55,8 +58,9 @@ _NOT_FIGURES = frozenset({"DATE", "TIME", "ORDINAL"})
 class Figure:
     what: tuple[str, str, str]  # what is counted: (subject, verb, noun), lemmas; "" where none
     value: float
-    exact: bool  # stated as such, not as a bound or an estimate
+    exact: bool  # stated as such, not as a bound, an estimate or a change ("rose by 2")
     text: str  # the sentence's words for it: "15 people", "the death toll rose to 15"
+    about: frozenset[str] = frozenset()  # stems of its words and of what it counts
 
 
 @dataclass(frozen=True)
@@ -141,7 +145,9 @@ def figures(sentence: str) -> list[Figure]:
         else:
             first, last = start, token.i
         text = doc[first : last + 1].text if last - first <= 12 else doc[start : token.i + 1].text
-        found.append(Figure(what, value, exact=not (words & _APPROXIMATE), text=text))
+        change = token.dep_ == "pobj" and token.head.lower_ == "by"  # "rose by 2": a change, not a level
+        about = text_stems(text) | {stem(word) for part in what for word in part.split()}
+        found.append(Figure(what, value, exact=not (words & _APPROXIMATE) and not change, text=text, about=about))
     return found
 
 
@@ -153,15 +159,18 @@ def _event_text(verb) -> str:
     return verb.doc[first : last + 1].text
 
 
-def _denied(earlier: str, later: str) -> tuple[str, str] | None:
-    """The event one sentence states as fact and the other denies, by the same subject: each
-    sentence's words for it."""
+def _denied(earlier: str, later: str, about: frozenset[str]) -> tuple[str, str] | None:
+    """The event on the topic (`about`: stems) that one sentence states as fact and the other
+    denies, by the same named subject: each sentence's words for it."""
     def events(sentence: str) -> dict[tuple[str, str], list]:
         held: dict[tuple[str, str], list] = {}
         for token in parse(sentence):
             lemma = token.lemma_.lower()
-            if token.pos_ == "VERB" and lemma not in LIGHT_VERBS and asserted(token):
-                held.setdefault((_phrase(_subject(token)), lemma), []).append(token)
+            subject = _phrase(_subject(token))
+            if token.pos_ != "VERB" or lemma in LIGHT_VERBS or not subject or not asserted(token):
+                continue  # "he did not comment" / "she commented": not the same one, as far as words go
+            if about & ({stem(word) for word in subject.split()} | {stem(lemma)} | text_stems(_event_text(token))):
+                held.setdefault((subject, lemma), []).append(token)
         return held
 
     before, after = events(earlier), events(later)
@@ -171,23 +180,53 @@ def _denied(earlier: str, later: str) -> tuple[str, str] | None:
     return None
 
 
-def compare(earlier: str, later: str) -> Reading:
-    """What the parse sees between two reports' sentences (see the module's docstring)."""
-    def single(found: list[Figure]) -> dict[tuple[str, str, str], Figure]:
-        counts: dict[tuple[str, str, str], int] = {}
-        for figure in found:
-            counts[figure.what] = counts.get(figure.what, 0) + 1
-        return {figure.what: figure for figure in found if counts[figure.what] == 1}
+def _periods(sentence: str) -> set[str]:
+    """The months and years a sentence's figures may be of ("in March", "in 2024"): reports of
+    different periods do not disagree by giving different figures."""
+    found = set()
+    for entity in parse(sentence).ents:
+        words = [fold(token.text) for token in entity]
+        if entity.label_ == "DATE" and any(word in MONTHS or (len(word) == 4 and word.isdigit()) for word in words):
+            found.add(" ".join(words))
+    return found
 
+
+def compare(earlier: str, later: str, about: frozenset[str]) -> Reading:
+    """What the parse sees between two reports' sentences on the topic (`about`: the stems a
+    figure or an event must share to count; see the module's docstring)."""
+    def single(found: list[Figure]) -> dict[tuple[str, str, str], Figure]:
+        on_topic = [figure for figure in found if figure.about & about]
+        counts: dict[tuple[str, str, str], int] = {}
+        for figure in on_topic:
+            counts[figure.what] = counts.get(figure.what, 0) + 1
+        return {figure.what: figure for figure in on_topic if counts[figure.what] == 1}
+
+    periods = (_periods(earlier), _periods(later))
+    if all(periods) and not periods[0] & periods[1]:
+        return Reading(None)  # "4.1% in March" and "4.3% in April" are not one figure reported twice
     before, after = single(figures(earlier)), single(figures(later))
     shared = [(before[what], after[what]) for what in before if what in after]
     differing = [(a.text, b.text) for a, b in shared if a.exact and b.exact and a.value != b.value]
-    if differing or (differing := [event] if (event := _denied(earlier, later)) else []):
+    if differing:
         return Reading(False, *differing[0])
+    if event := _denied(earlier, later, about):
+        return Reading(False, *event)
     same = [(a.text, b.text) for a, b in shared if a.value == b.value]
     if same:
         return Reading(True, *same[0])
     return Reading(None)
+
+
+def _topic_words(topic: Question) -> frozenset[str]:
+    """The topic's word stems but its names' (those are checked in the passage and its title)."""
+    return topic.terms - {stem(word) for name in topic.names for word in name.split()}
+
+
+def compared_on(topic: Question) -> frozenset[str]:
+    """The stems a figure or event must share to be compared: the word the comparison is on
+    ("agree on the cause"), else any word of the topic."""
+    focus = topic.reports.focus if topic.reports is not None else ""
+    return frozenset({focus}) if focus else _topic_words(topic)
 
 
 def report_sentences(
@@ -198,8 +237,7 @@ def report_sentences(
 ) -> list[int]:
     """The numbers (from 1) of each article's sentence on the topic (`evidence` is ranked, best
     first), at most `REPORTS_SHOWN` articles, earliest first (undated ones last, best first)."""
-    # the topic's names are checked in the passage and its title, and weigh nothing here
-    words = topic.terms - {stem(word) for name in topic.names for word in name.split()}
+    words = _topic_words(topic)
     held = [words & text_stems(sentence.text) for sentence in evidence]
     weight = {term: math.log((1 + len(evidence)) / (1 + sum(term in words for words in held))) + 1 for term in words}
     best: dict[str, tuple[bool, float, int]] = {}  # article -> (holds the focus, weight of the words held, -rank)

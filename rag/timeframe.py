@@ -85,11 +85,22 @@ def named_period(question: str, today: date) -> DateWindow | None:
         relation = relation_word(doc[entity.start - 1]) if entity.start > 0 else None
         if relation is None:
             return window
-        if window.start is None or window.end is None:  # "before March", in any year: no bound
+        if not _fixed(window):  # "before March", in any year: no bound
             return None
         phrase = f"{doc[entity.start - 1].text} {entity.text}"
         return bounded(phrase, relation, window.start, window.end)
     return None
+
+
+def _fixed(window: DateWindow | None) -> bool:
+    return window is not None and window.start is not None and window.end is not None
+
+
+def bounds_dates(entity) -> bool:
+    """Whether a date entity after "before", "after", "since" or "until" bounds the dates
+    searched: a day, a week or a month of a known year, or a relative one ("last week"). A year
+    alone, a season or a holiday does not ("before 1900", "after Christmas")."""
+    return _fixed(_window(entity, date.today()))
 
 
 def bounded(phrase: str, relation: str, first: date, last: date) -> DateWindow:

@@ -3,6 +3,8 @@ sentence from each, only when together they state all the question asks."""
 
 import pytest
 
+from rag.evidence import EvidenceSentence
+from rag.joins import joined_answer
 from rag.question import analyse
 from tests.conftest import indexed_articles, synthetic_articles
 
@@ -16,6 +18,9 @@ ASKED = "Which company, reported by two outlets, cut 500 jobs and named a new ch
         ("Which city, according to both articles, hosted the summit and signed the trade deal?", True),
         ("Which company, reported by Harbour Daily and The Courier, opened a plant and cut prices?", True),
         ("Which company cut 500 jobs?", False),  # one fact, wherever it is
+        ("Which company bought three newspapers?", False),  # newspapers are what was bought
+        ("Who reported to Smith and Jones?", False),  # people reported to, not reports
+        ("Who wrote both articles?", False),
         ("What do both reports say about the fire?", False),  # asks for no name
     ],
 )
@@ -64,6 +69,21 @@ def test_facts_no_one_name_joins_are_not_answered_by_one_of_them(airline_service
 
 def test_a_fact_no_article_states_is_not_joined(airline_service):
     answer = airline_service.assistant("extractive").ask(
-        "Which company, reported by two outlets, cut 500 jobs and opened a route to Iceland?"
+        "Which company, reported by two outlets, cut 500 jobs and raised its fares?"
     )
     assert answer.abstained, answer.answer
+
+
+def test_a_name_that_only_reports_the_facts_is_not_joined():
+    asked = analyse(ASKED)
+    said = [
+        EvidenceSentence("Baltic Wings will cut 500 jobs, analysts at Nordvik Air said.", 0, "a.md", 0, 60),
+        EvidenceSentence("Fjord Lines named a new chief executive, according to Nordvik Air.", 1, "b.md", 0, 66),
+    ]
+    assert joined_answer(asked, said, ["", ""]) is None
+    acted = [
+        EvidenceSentence("Nordvik Air will cut 500 jobs, the airline said.", 0, "a.md", 0, 48),
+        EvidenceSentence("The airline Nordvik Air named a new chief executive.", 1, "b.md", 0, 52),
+    ]
+    join = joined_answer(asked, acted, ["", ""])
+    assert join is not None and join.name == "Nordvik Air" and join.sentences == (1, 2)

@@ -71,9 +71,27 @@ def test_a_time_given_by_an_event_is_kept_apart_from_what_the_evidence_must_hold
     assert analyse(question, events=False).event is None
 
 
-def test_a_clause_or_a_date_after_before_is_not_an_event():
-    assert analyse("What did the minister say after he resigned?").event is None
-    assert analyse("What happened before March 2025?").event is None
+@pytest.mark.parametrize(
+    "question",
+    [
+        "What did the minister say after he resigned?",  # a clause
+        "What happened before March 2025?",  # a date: the calendar reads it
+        "Who testified before the Senate committee?",  # a body, not something that happens
+        "Who appeared before the court?",
+        "Which ship was named after Queen Elizabeth?",  # named after a person
+        "Who came after Smith as chief executive?",
+        "Who ran the club until his death?",  # someone's own
+    ],
+)
+def test_what_is_not_an_event_is_not_read_as_one(question):
+    asked = analyse(question)
+    assert asked.event is None
+    assert asked == analyse(question, events=False)  # its words stay what the evidence must hold
+
+
+def test_a_season_or_a_holiday_after_before_bounds_nothing_and_stays_a_word_to_hold():
+    assert named_period("What happened after Christmas?", TODAY) is None
+    assert "christma" in analyse("What happened after Christmas?").terms
 
 
 @pytest.mark.parametrize(
