@@ -349,6 +349,8 @@ def _polar(doc) -> bool:
     return not any(token.tag_ in _WH_TAGS or (token.lower_ == "or" and token.dep_ == "cc") for token in doc[start:])
 
 
+_NOT_NAMES = frozenset({"DATE", "TIME", "CARDINAL", "QUANTITY", "MONEY", "PERCENT", "ORDINAL"})  # entity types that are not names
+
 # Prepositions that place a time against an event, and the relation each gives.
 EVENT_RELATIONS = {"before": "before", "after": "after", "following": "after", "since": "since", "until": "until", "till": "until"}
 
@@ -408,7 +410,6 @@ def _calendar_bound(entity) -> bool:
     return entity.label_ == "DATE" and bounds_dates(entity)
 
 
-_NOT_NAMES = frozenset({"DATE", "TIME", "CARDINAL", "QUANTITY", "MONEY", "PERCENT", "ORDINAL"})
 
 
 def analyse(question: str, events: bool = True) -> Question:

@@ -4,10 +4,11 @@ answer (`Assistant.stream` in `rag.answer`)."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from rag.evidence import EvidenceSentence
-from rag.retrieval import ScoredPassage
+if TYPE_CHECKING:
+    from rag.evidence import EvidenceSentence
+    from rag.retrieval import ScoredPassage
 
 ABSTENTION = "The articles don't say. Nothing in the indexed articles answers this question."
 MISSING_SIDE = "the articles don't say."  # a side of a comparison that no sentence gives

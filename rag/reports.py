@@ -269,15 +269,15 @@ def reports_text(asked: ReportsAsked, reports: Sequence[tuple[str, str | None]],
     )
     if len(reports) == 1:
         return "Only one article reports on this, so there is no other report to set it against.\n\n" + quoted
-    dated = [published for _, published in reports]
-    order = "" if all(dated) else " Not every article is dated, so which report came later cannot be told."
+    order = ("" if all(published for _, published in reports)
+             else " Not every article is dated, so which report came later cannot be told.")
     markers = f"[1][{len(reports)}]"
     if reading.agree is None:
         opening = ("The articles don't say in words that can be set side by side whether the reports "
                    "agree; here is what each says." + order)
     else:
-        dated = reports[0][1] and reports[-1][1] and reports[0][1] != reports[-1][1]
-        first, last = ("the earlier report", "the later one") if dated else ("one report", "another")
+        in_order = reports[0][1] and reports[-1][1] and reports[0][1] != reports[-1][1]
+        first, last = ("the earlier report", "the later one") if in_order else ("one report", "another")
         said = (f"{'Both give the same figure' if reading.agree else 'They differ'}: “{reading.earlier}” in "
                 f"{first}, “{reading.later}” in {last} {markers}.{order}")
         yes = reading.agree != asked.difference

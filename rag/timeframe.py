@@ -23,7 +23,9 @@ from functools import lru_cache
 from typing import TYPE_CHECKING
 
 from rag.dates import spoken
-from rag.nlp import parse
+from rag.nlp import folded_words, parse
+from rag.question import relation_word
+from rag.verification import name_present, text_stems
 
 if TYPE_CHECKING:
     from rag.question import EventTime, Question
@@ -76,8 +78,6 @@ class DateWindow:
 def named_period(question: str, today: date) -> DateWindow | None:
     """The period a question names, if any: "in February 2025", or open on one side after
     "before", "after", "since" or "until" ("before March 2025": up to 28 February 2025)."""
-    from rag.question import relation_word
-
     doc = parse(question)
     for entity in doc.ents:
         if entity.label_ != "DATE" or not (window := _window(entity, today)):
@@ -128,9 +128,6 @@ def date_event(retriever: HybridRetriever, event: EventTime, min_relevance: floa
     whose passage (with its title) holds the event's names and head word. News of an event is
     published on the day or soon after, so this dates it to within a day or two; the reply says
     which article it was taken from."""
-    from rag.nlp import folded_words
-    from rag.verification import name_present, text_stems
-
     for hit in retriever.search(event.event, k=5):
         if hit.similarity < min_relevance or not hit.published:
             continue
