@@ -40,7 +40,7 @@ from typing import Any
 from rag.calibration import WITH_JUDGE, WITHOUT_JUDGE, AnswerModel, Signals
 from rag.conversation import standalone_question
 from rag.dates import dating_note, spoken
-from rag.evidence import EvidenceSentence, SentenceRanker, newest_first
+from rag.evidence import EvidenceSentence, SentenceRanker, best_sentences, newest_first
 from rag.generators import Generator, Selection
 from rag.joins import joined_answer
 from rag.question import Question, analyse
@@ -262,13 +262,15 @@ class Assistant:
             answer = self.answer_reports(question, asked, relevant)
             yield Finished(_finished(answer, notes, search_query, timings, started))
             return
+        scored: list[EvidenceSentence] = []
         evidence: list[EvidenceSentence] = []
         # named sides set side by side are answered side by side, each from its own sentence,
         # found among more of the passages' sentences than one answer needs
         sided = len(asked.sides) >= 2
         if passages and best >= self.settings.min_relevance:
             limit = self.settings.evidence_sentences * (len(asked.sides) + 1 if sided else 1)
-            evidence = self.ranker.rank(search_query, passages, limit)
+            scored = self.ranker.scored(search_query, passages)
+            evidence = best_sentences(scored, limit)
             if asked.newest_first:
                 evidence = newest_first(evidence, passages)
         if evidence and (ahead := self.generator.busy()):
@@ -277,7 +279,8 @@ class Assistant:
             answer = self.answer_sides(question, asked, evidence, passages)
             yield Finished(_finished(answer, notes, search_query, timings, started))
             return
-        if asked.joins and evidence and (answer := self.answer_join(question, asked, search_query, passages)):
+        wider = self.settings.evidence_sentences * REPORTS_POOL
+        if asked.joins and evidence and (answer := self.answer_join(question, asked, best_sentences(scored, wider), passages)):
             yield Finished(_finished(answer, notes, search_query, timings, started))
             return
         selection = Selection([])
@@ -528,11 +531,11 @@ class Assistant:
         return Answer(question, text, False, citations, {}, notes=notes, checks=checks, passages=list(passages))
 
     def answer_join(
-        self, question: str, asked: Question, search_query: str, passages: Sequence[ScoredPassage]
+        self, question: str, asked: Question, evidence: Sequence[EvidenceSentence], passages: Sequence[ScoredPassage]
     ) -> Answer | None:
-        """The name several articles give, with a sentence from each, when together they state
-        every fact the question joins (`rag.joins`); None leaves the question to the ordinary way."""
-        evidence = self.ranker.rank(search_query, passages, self.settings.evidence_sentences * REPORTS_POOL)
+        """The name several articles give, with a sentence from each (`evidence`: the ranked
+        sentences, more than one answer needs), when together they state every fact the question
+        joins (`rag.joins`); None leaves the question to the ordinary way."""
         join = joined_answer(asked, evidence, [_context(passages[sentence.passage]) for sentence in evidence])
         if join is None:
             return None

@@ -106,21 +106,26 @@ class SentenceRanker:
             ])
         return found
 
-    def rank(self, question: str, passages: Sequence[ScoredPassage], limit: int) -> list[EvidenceSentence]:
-        """The `limit` best sentences, best first, each with its score; a "This…" sentence that
-        follows a chosen one comes along, since it finishes that sentence's thought."""
+    def scored(self, question: str, passages: Sequence[ScoredPassage]) -> list[EvidenceSentence]:
+        """Every usable sentence of the passages, in passage order, each with its score."""
         sentences = passage_sentences(passages)
         scores = self.scores(question, sentences)
-        scored = [
-            replace(s, score=round(score, 4))
-            for s, score in zip(sentences, scores, strict=True)
-        ]
-        order = sorted(range(len(scored)), key=lambda i: scored[i].score, reverse=True)
-        chosen = order[:limit]
-        for index in list(chosen):
-            if index + 1 < len(scored) and scored[index + 1].follows and index + 1 not in chosen:
-                chosen.append(index + 1)
-        return [scored[i] for i in chosen]
+        return [replace(s, score=round(score, 4)) for s, score in zip(sentences, scores, strict=True)]
+
+    def rank(self, question: str, passages: Sequence[ScoredPassage], limit: int) -> list[EvidenceSentence]:
+        return best_sentences(self.scored(question, passages), limit)
+
+
+def best_sentences(scored: Sequence[EvidenceSentence], limit: int) -> list[EvidenceSentence]:
+    """The `limit` best of the scored sentences, best first; a "This…" sentence that follows a
+    chosen one comes along, since it finishes that sentence's thought. Picking more or fewer
+    from the same scored sentences encodes nothing again."""
+    order = sorted(range(len(scored)), key=lambda i: scored[i].score, reverse=True)
+    chosen = order[:limit]
+    for index in list(chosen):
+        if index + 1 < len(scored) and scored[index + 1].follows and index + 1 not in chosen:
+            chosen.append(index + 1)
+    return [scored[i] for i in chosen]
 
 
 def newest_first(evidence: Sequence[EvidenceSentence], passages: Sequence[ScoredPassage]) -> list[EvidenceSentence]:
