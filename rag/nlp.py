@@ -82,3 +82,13 @@ def contains_phrase(haystack_words: str, phrase: str) -> bool:
     """True when `phrase` occurs as whole words in text prepared by `folded_words`."""
     needle = folded_words(phrase).strip()
     return bool(needle) and f" {needle} " in haystack_words
+
+
+def clause_subjects(verb) -> list:
+    """The subjects of a parsed verb, or of the verb it is joined to by "and" ("killed 12 and
+    injured 40": the subject of "killed")."""
+    while True:
+        found = [child for child in verb.children if child.dep_ in {"nsubj", "nsubjpass"}]
+        if found or verb.dep_ != "conj" or verb.head is verb:
+            return found
+        verb = verb.head

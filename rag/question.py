@@ -18,7 +18,7 @@ import re
 from dataclasses import dataclass
 
 from rag.citations import number_spans
-from rag.nlp import fold, parse, stemmer
+from rag.nlp import clause_subjects, fold, parse, stemmer
 
 PERSON, TIME, QUANTITY, PLACE, ORGANISATION = "person", "time", "quantity", "place", "organisation"
 
@@ -296,10 +296,7 @@ def _relates_reports(word) -> bool:
     verb = word
     while verb.pos_ not in {"VERB", "AUX"} and verb.head is not verb:
         verb = verb.head
-    subjects = [c for c in verb.children if c.dep_ in {"nsubj", "nsubjpass"}]
-    if not subjects and verb.dep_ == "conj":
-        subjects = [c for c in verb.head.children if c.dep_ in {"nsubj", "nsubjpass"}]
-    if not any(s.lemma_.lower() in _REPORT_NOUNS for s in subjects):
+    if not any(s.lemma_.lower() in _REPORT_NOUNS for s in clause_subjects(verb)):
         return False
     if word.pos_ == "VERB" and word.lemma_.lower() in _RELATING_TWO:
         objects = [c for c in word.children if c.dep_ == "dobj"]
@@ -408,8 +405,6 @@ def _calendar_bound(entity) -> bool:
     from rag.timeframe import bounds_dates  # rag.timeframe reads questions
 
     return entity.label_ == "DATE" and bounds_dates(entity)
-
-
 
 
 def analyse(question: str, events: bool = True) -> Question:

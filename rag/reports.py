@@ -29,7 +29,7 @@ from dataclasses import dataclass
 
 from rag.dates import spoken
 from rag.evidence import EvidenceSentence
-from rag.nlp import fold, parse
+from rag.nlp import clause_subjects, fold, parse
 from rag.question import MONTHS, Question, ReportsAsked, stem
 from rag.verification import LIGHT_VERBS, asserted, check_evidence, negated, text_stems
 
@@ -98,13 +98,8 @@ def _phrase(token) -> str:
 
 
 def _subject(verb):
-    """The verb's subject, or that of the verb it is joined to ("killed 12 and injured 40")."""
-    while verb is not None:
-        subject = next((child for child in verb.children if child.dep_ in {"nsubj", "nsubjpass"}), None)
-        if subject is not None or verb.dep_ != "conj":
-            return subject
-        verb = verb.head
-    return None
+    """The verb's first subject, or that of the verb it is joined to ("killed 12 and injured 40")."""
+    return next(iter(clause_subjects(verb)), None) if verb is not None else None
 
 
 def _clause_start(verb, subject) -> int:
