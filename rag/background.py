@@ -78,10 +78,10 @@ class EmbeddedAhead(Embeddings):
 
     `feed(documents)` runs a thread that takes the documents in batches of `batch` (the first of
     `first`), encodes each batch and then passes its documents on; it never runs more than two
-    batches ahead of what the caller has taken. As the vector store's embedding function, `embed_documents` gives back
-    the vectors encoded ahead and encodes only what it lacks. The indexing API skips passages it
-    already stores, so a vector it never asks for is dropped once later ones are asked for, or
-    once the caller is two batches past it.
+    batches ahead of what the caller has taken. As the vector store's embedding function,
+    `embed_documents` gives back the vectors encoded ahead and encodes only what it lacks. The
+    indexing API skips passages it already stores, so a vector it never asks for is dropped once
+    later ones are asked for, or once the caller is two batches past it.
     """
 
     def __init__(self, inner: Embeddings, batch: int, first: int | None = None) -> None:
