@@ -6,6 +6,7 @@ import pytest
 from rag.evidence import EvidenceSentence
 from rag.joins import joined_answer
 from rag.question import analyse
+from rag.service import RagService
 from tests.conftest import indexed_articles, synthetic_articles
 
 ASKED = "Which company, reported by two outlets, cut 500 jobs and named a new chief executive?"
@@ -64,6 +65,17 @@ def test_facts_no_one_name_joins_are_not_answered_by_one_of_them(airline_service
     answer = airline_service.assistant("extractive").ask(
         "Which company, reported by two outlets, cut 200 jobs and named a new chief executive?"
     )
+    assert answer.abstained and not answer.citations, answer.answer
+
+
+def test_with_a_model_that_accepts_every_sentence_no_join_still_means_no_answer(airline_service, stand_in_server):
+    """The stand-in endpoint picks sentence [1] and judges every sentence an answer: one passage
+    holding only some of the joined facts must still not answer."""
+    settings = airline_service.settings.model_copy(
+        update={"openai_base_url": stand_in_server, "openai_model": "stand-in", "generator": "openai"}
+    )
+    service = RagService(settings, embedder=airline_service.embedder, index=airline_service.index)
+    answer = service.assistant().ask("Which company, reported by two outlets, cut 200 jobs and named a new chief executive?")
     assert answer.abstained and not answer.citations, answer.answer
 
 
