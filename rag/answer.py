@@ -41,7 +41,7 @@ from rag.calibration import WITH_JUDGE, WITHOUT_JUDGE, AnswerModel, Signals
 from rag.conversation import standalone_question
 from rag.dates import dating_note, spoken
 from rag.evidence import EvidenceSentence, SentenceRanker, best_sentences, newest_first
-from rag.generators import Generator, Selection
+from rag.generators import Generator, Selection, Waiting
 from rag.joins import joined_answer
 from rag.question import Question, analyse
 from rag.replies import ABSTENTION, MISSING_SIDE, Answer, Citation, Event, Finished, Queued, QuestionError, Retrieved, Token
@@ -273,7 +273,8 @@ class Assistant:
             evidence = best_sentences(scored, limit)
             if asked.newest_first:
                 evidence = newest_first(evidence, passages)
-        if evidence and (ahead := self.generator.busy()):
+        queued = bool(evidence) and bool(ahead := self.generator.busy())
+        if queued:
             yield Queued(ahead)
         if sided:
             answer = self.answer_sides(question, asked, evidence, passages)
@@ -290,6 +291,11 @@ class Assistant:
             for item in self.generator.select(search_query, evidence, titles):
                 if isinstance(item, Selection):
                     selection = item
+                    continue
+                if isinstance(item, Waiting):  # counted as it joins the model's queue: no race
+                    if not queued:
+                        queued = True
+                        yield Queued(item.ahead)
                     continue
                 first_token_at = first_token_at or time.perf_counter()
                 yield Token(item)

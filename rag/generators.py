@@ -126,6 +126,14 @@ class GeneratorUnavailable(RuntimeError):
     """The language model could not be reached or failed; the message says which and why."""
 
 
+@dataclass(frozen=True)
+class Waiting:
+    """Yielded by a streaming call that must wait for the model: `ahead` requests hold or wait
+    for it already."""
+
+    ahead: int
+
+
 class ModelLock:
     """One request at a time on a model, counting the requests that hold or wait for it."""
 
@@ -135,10 +143,15 @@ class ModelLock:
         self._users = 0
 
     @contextmanager
-    def hold(self) -> Iterator[None]:
+    def hold(self, waiting: Callable[[int], None] | None = None) -> Iterator[None]:
+        """Hold the model; `waiting` is told how many requests are ahead when there are any,
+        counted as this one joins, so two requests arriving together cannot both see none."""
         with self._count:
+            ahead = self._users
             self._users += 1
         try:
+            if ahead and waiting is not None:
+                waiting(ahead)
             with self._lock:
                 yield
         finally:
@@ -165,8 +178,9 @@ class Generator(ABC):
     @abstractmethod
     def select(
         self, question: str, evidence: Sequence[EvidenceSentence], titles: Sequence[str]
-    ) -> Iterator[str | Selection]:
-        """Yield pieces of the answer text as they come, then the `Selection`."""
+    ) -> Iterator[str | Waiting | Selection]:
+        """Yield pieces of the answer text as they come, then the `Selection`; a model that
+        other requests hold yields `Waiting` first."""
 
     def judge(self, question: str, sentence: str) -> float | None:
         """Probability that `sentence` states the answer to `question`; None without a model."""
@@ -243,15 +257,18 @@ class ChatModelGenerator(Generator):
 
     def select(
         self, question: str, evidence: Sequence[EvidenceSentence], titles: Sequence[str]
-    ) -> Iterator[str | Selection]:
+    ) -> Iterator[str | Waiting | Selection]:
         if not evidence:
             yield Selection([])
             return
         messages = selection_messages(question, evidence, titles)
         buffer, shown = "", ""
         for piece in self._stream_locked(
-            messages, response_format={"type": "json_object", "schema": SELECTION_SCHEMA}
+            messages, announce=True, response_format={"type": "json_object", "schema": SELECTION_SCHEMA}
         ):
+            if isinstance(piece, Waiting):
+                yield piece
+                continue
             buffer += piece
             answer = _partial_answer(buffer)
             if len(answer) > len(shown) and answer.startswith(shown):
@@ -259,15 +276,16 @@ class ChatModelGenerator(Generator):
                 shown = answer
         yield parse_selection(buffer, evidence)
 
-    def _stream_locked(self, messages: list[BaseMessage], **options: Any) -> Iterator[str]:
+    def _stream_locked(self, messages: list[BaseMessage], announce: bool = False, **options: Any) -> Iterator[Any]:
         """Stream the model's reply while holding its lock in a worker thread, so the lock is
-        released when the reply ends even if the caller stops reading halfway."""
+        released when the reply ends even if the caller stops reading halfway. With `announce`,
+        a `Waiting` comes first when other requests hold or wait for the model."""
         model = self.model
-        pieces: queue.Queue[str | BaseException | None] = queue.Queue()
+        pieces: queue.Queue[str | Waiting | BaseException | None] = queue.Queue()
 
         def run() -> None:
             try:
-                with self.lock.hold():
+                with self.lock.hold(waiting=(lambda ahead: pieces.put(Waiting(ahead))) if announce else None):
                     for chunk in model.stream(messages, **options):
                         pieces.put(str(chunk.content))
             except BaseException as error:  # noqa: BLE001 - handed to the reader below

@@ -174,3 +174,58 @@ def test_openai_is_offered_only_when_an_endpoint_is_configured(seeded_service):
     unset = _openai_service(seeded_service, None).assistant()
     with pytest.raises(GeneratorUnavailable, match="RAG_OPENAI_BASE_URL"):
         unset.ask("Which Russian foreign minister did Rubio meet?")
+
+
+def test_a_request_joining_a_busy_model_is_told_how_many_are_ahead():
+    import threading
+
+    from rag.generators import ModelLock
+
+    lock, told, holding, release = ModelLock(), [], threading.Event(), threading.Event()
+
+    def first() -> None:
+        with lock.hold(waiting=told.append):
+            holding.set()
+            release.wait(10)
+
+    thread = threading.Thread(target=first)
+    thread.start()
+    holding.wait(10)
+    second = threading.Thread(target=lambda: lock.hold(waiting=told.append).__enter__())
+    second.start()
+    second.join(0.5)  # it waits for the lock, having been told
+    assert told == [1]  # the first, alone, was told nothing
+    release.set()
+    thread.join(10)
+    second.join(10)
+
+
+def test_the_selection_says_it_waits_while_another_request_holds_the_model(
+    seeded_service, stand_in_server, stand_in_requests
+):
+    import threading
+
+    from rag.generators import Selection, Waiting
+
+    settings = seeded_service.settings.model_copy(
+        update={"openai_base_url": stand_in_server, "openai_model": "stand-in", "generator": "openai"}
+    )
+    generator = RagService(settings, embedder=seeded_service.embedder, index=seeded_service.index).generator()
+    evidence = seeded_service.assistant("extractive").ranker.rank(
+        "Which Russian foreign minister did Rubio meet?", seeded_service.retriever.search("Rubio Lavrov"), 3
+    )
+    holding, release = threading.Event(), threading.Event()
+
+    def other_request() -> None:
+        with generator.lock.hold():
+            holding.set()
+            release.wait(10)
+
+    thread = threading.Thread(target=other_request)
+    thread.start()
+    holding.wait(10)
+    items = generator.select("Which Russian foreign minister did Rubio meet?", evidence, ["t"] * len(evidence))
+    assert next(items) == Waiting(1)
+    release.set()
+    assert isinstance(list(items)[-1], Selection)
+    thread.join(10)
