@@ -69,6 +69,7 @@ RAG = ROOT / ".venv" / "bin" / "rag"
 sys.path.insert(0, str(ROOT))
 
 from rag.generators import Generator, Selection, parse_selection  # noqa: E402
+from rag import prompts  # noqa: E402
 
 
 def normalise(text: str) -> str:
@@ -246,7 +247,9 @@ class RememberingGenerator(Generator):
         return self._reply(["affirms", question, sentence], lambda: self.inner.affirms(question, sentence))
 
     def write(self, question, sentences):
-        yield self._reply(["write", question, list(sentences)], lambda: "".join(self.inner.write(question, sentences)))
+        # keyed by the prompt itself, so a reworded prompt is asked again
+        prompt = prompts.writing_prompt(question, sentences)
+        yield self._reply(["write", prompt], lambda: "".join(self.inner.write(question, sentences)))
 
     def split_sides(self, question, sides):
         return self._reply(["split", question, list(sides)], lambda: self.inner.split_sides(question, sides))
@@ -283,18 +286,22 @@ def ask_remembering(
 
 def sweep(
     generator: str, queries: list[dict], truth: dict, articles: Path, index: Path, embedder: str | None,
-    budgets: list[int] | None, thresholds: list[float] | None,
+    budgets: list[int] | None, thresholds: list[float] | None, selection: str = "generator",
 ) -> None:
     """`--budgets`/`--thresholds`: every pair of judge budget and answer threshold, asked through
     the library with the kept model replies; the pair maximising the smaller of the two rates on
     the even half (ties: the larger sum) is chosen there and reported on the odd half. A list not
-    given is the shipped setting alone."""
-    assistant = remembering_assistant(generator, articles, index, embedder, "generator")
+    given is the shipped setting alone. Judging first (`--selection judge`), a budget of b judges
+    up to b of the system's own candidates."""
+    assistant = remembering_assistant(generator, articles, index, embedder, selection)
     shipped = assistant.settings
     table = []
     for budget in budgets or [shipped.judge_budget]:
         for threshold in thresholds or [shipped.answer_threshold]:
-            assistant.settings = shipped.model_copy(update={"judge_budget": budget, "answer_threshold": threshold})
+            update = {"judge_budget": budget, "answer_threshold": threshold}
+            if selection == "judge":
+                update["fallback_sentences"] = budget
+            assistant.settings = shipped.model_copy(update=update)
             replies = [assistant.ask(" ".join(item["question"].split())).as_dict() for item in queries]
             even, odd = rates(queries[0::2], truth, replies[0::2]), rates(queries[1::2], truth, replies[1::2])
             table.append(((budget, threshold), even, odd))
@@ -491,7 +498,7 @@ def main() -> None:
             replies = kept_replies(generator, args.embedder, queries)
             elapsed = sum(r.get("timings", {}).get("total_ms", 0) for r in replies) / 1000
         elif args.remember and generator != "extractive" and (args.budgets or args.thresholds):
-            sweep(generator, queries, truth, articles, index, args.embedder, args.budgets, args.thresholds)
+            sweep(generator, queries, truth, articles, index, args.embedder, args.budgets, args.thresholds, args.selection)
             continue
         elif args.remember and generator != "extractive":
             if args.without_wordnet:

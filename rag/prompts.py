@@ -2,6 +2,9 @@
 
 The selection and the judging prompts share one system message, so llama.cpp keeps it
 evaluated in its cache from one call to the next and only the new part of a prompt is read.
+Judging, reading a yes or no and writing the answer from one sentence begin alike ("Sentence:
+..., Question: ...") for the same reason: the answer is written from the sentence just judged,
+so only the last line of its prompt is new.
 """
 
 from __future__ import annotations
@@ -35,7 +38,6 @@ question asks, about that one alone, in a form one sentence could answer. Reply 
 the key "questions", the new questions in that order."""
 
 WRITE = """{sentences}
-
 Question: {question}
 Answer the question in a few words taken from the sentences above. Reply with the answer only."""
 

@@ -34,3 +34,15 @@ def test_each_prompt_asks_its_own_task_with_the_fields_its_builder_fills():
     assert fields(prompts.REWRITE) == set() and prompts.REWRITE.startswith("Rewrite")
     tasks = [prompts.SYSTEM, prompts.SELECT, prompts.JUDGE, prompts.AFFIRM, prompts.SPLIT, prompts.WRITE, prompts.REWRITE]
     assert len(set(tasks)) == len(tasks)
+
+
+def test_writing_starts_as_the_judging_of_its_sentence_did():
+    """The answer is written from the sentence just judged: llama.cpp keeps the prompt it has
+    evaluated and reads only what differs, so the two prompts must part after the question."""
+    from os.path import commonprefix
+
+    sentence, question = "The harbour board approved the new pier in May.", "When was the new pier approved?"
+    judged = prompts.judge_prompt(question, sentence)
+    shared = commonprefix([judged, prompts.writing_prompt(question, [sentence])])
+    assert shared.endswith(f"Question: {question}\n") and sentence in shared
+    assert commonprefix([judged, prompts.judge_prompt(question, sentence, prompts.AFFIRM)]) == shared
