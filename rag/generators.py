@@ -213,7 +213,8 @@ class ChatModelGenerator(Generator):
     `affirm` reads a sentence's yes or no to a yes/no question the same way.
     Every call to the model holds `lock`: a local model serves one request at a time.
     Any failure of the model (it cannot load, the endpoint is down or too slow) is raised as
-    `GeneratorUnavailable`, naming `described` (what the model is and where).
+    `GeneratorUnavailable`, naming `described` (what the model is and where). `after_reply` runs
+    once each streamed reply has ended, off the reader's path (see `rag.heap`).
     """
 
     def __init__(
@@ -224,8 +225,10 @@ class ChatModelGenerator(Generator):
         lock: ModelLock | None = None,
         affirm: Callable[[BaseChatModel, str, str], float] | None = None,
         described: str | None = None,
+        after_reply: Callable[[], object] | None = None,
     ) -> None:
         self._build_model = build_model
+        self._after_reply = after_reply
         self._model: BaseChatModel | None = None
         self._judge = judge
         self._affirm = affirm
@@ -292,6 +295,8 @@ class ChatModelGenerator(Generator):
                 pieces.put(error)
             finally:
                 pieces.put(None)
+                if self._after_reply is not None:
+                    self._after_reply()
 
         threading.Thread(target=run, name=f"{self.name}-stream", daemon=True).start()
         while (item := pieces.get()) is not None:

@@ -27,12 +27,14 @@ def build_generator(name: GeneratorName, settings: Settings) -> Generator:
     if name == "extractive":
         return ExtractiveGenerator()
     if name == "llamacpp":
+        from rag.heap import release_freed_memory
         from rag.judge import LlamaJudge
         from rag.llm import llamacpp_chat_model
 
         return ChatModelGenerator(
             lambda: llamacpp_chat_model(settings), "llamacpp", judge=LlamaJudge(),
             affirm=LlamaJudge(prompts.AFFIRM), described="the local model",
+            after_reply=release_freed_memory,
         )
     if name == "openai":
         from rag.judge import openai_judge

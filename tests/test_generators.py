@@ -229,3 +229,30 @@ def test_the_selection_says_it_waits_while_another_request_holds_the_model(
     release.set()
     assert isinstance(list(items)[-1], Selection)
     thread.join(10)
+
+
+def test_work_after_a_reply_runs_once_the_reply_has_ended(seeded_service, stand_in_server):
+    """The local model hands back the memory its sampler freed (`rag.heap`) after each reply,
+    in the model's worker thread, so the reader does not wait for it."""
+    import threading
+
+    from rag.generators import ChatModelGenerator, Selection
+    from rag.llm import openai_chat_model
+
+    settings = seeded_service.settings.model_copy(update={"openai_base_url": stand_in_server, "openai_model": "stand-in"})
+    ended, runs = threading.Event(), []
+
+    def after_reply() -> None:
+        runs.append(threading.current_thread().name)
+        ended.set()
+
+    generator = ChatModelGenerator(lambda: openai_chat_model(settings), "stand-in", after_reply=after_reply)
+    question = "Which Russian foreign minister did Rubio meet?"
+    evidence = seeded_service.assistant("extractive").ranker.rank(question, seeded_service.retriever.search("Rubio Lavrov"), 3)
+    items = list(generator.select(question, evidence, ["t"] * len(evidence)))
+    assert isinstance(items[-1], Selection) and items[-1].sentences
+    assert ended.wait(10)
+    assert runs == ["stand-in-stream"]
+    ended.clear()
+    list(generator.select(question, evidence[:1], ["t"]))
+    assert ended.wait(10) and len(runs) == 2
