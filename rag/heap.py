@@ -14,17 +14,18 @@ import functools
 
 
 @functools.cache
-def _trim():
-    """glibc's `malloc_trim`, or None where the C library has none (musl, macOS)."""
+def c_library() -> ctypes.CDLL | None:
+    """The process's C library, or None where it cannot be loaded."""
     try:
-        return ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6").malloc_trim
-    except (OSError, AttributeError):
+        return ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
+    except OSError:
         return None
 
 
 def release_freed_memory() -> bool:
-    """Return freed heap pages to the system; False where the C library cannot."""
-    trim = _trim()
+    """Return freed heap pages to the system; False where the C library cannot (glibc's
+    `malloc_trim`; musl and macOS have none)."""
+    trim = getattr(c_library(), "malloc_trim", None)
     if trim is None:
         return False
     trim(0)

@@ -45,6 +45,13 @@ def embedder() -> SentenceTransformerEmbeddings:
     return model
 
 
+def resident_mib() -> float:
+    """This process's resident memory, from /proc."""
+    with open("/proc/self/status") as status:
+        line = next(line for line in status if line.startswith("VmRSS"))
+    return int(line.split()[1]) / 1024
+
+
 def free_port() -> int:
     """A TCP port on 127.0.0.1 that nothing listens on right now."""
     with socket.socket() as probe:

@@ -1,23 +1,17 @@
 """Freed heap memory goes back to the system (`rag.heap`)."""
 
 import ctypes
-import ctypes.util
 
 import pytest
 
-from rag.heap import release_freed_memory
-
-
-def resident_mib() -> float:
-    with open("/proc/self/status") as status:
-        line = next(line for line in status if line.startswith("VmRSS"))
-    return int(line.split()[1]) / 1024
+from rag.heap import c_library, release_freed_memory
+from tests.conftest import resident_mib
 
 
 def test_memory_freed_in_small_pieces_is_handed_back():
-    libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
-    if not hasattr(libc, "malloc_trim"):
+    if not release_freed_memory():
         pytest.skip("this C library keeps no freed memory to hand back")
+    libc = c_library()
     libc.malloc.restype = ctypes.c_void_p
     libc.free.argtypes = [ctypes.c_void_p]
     # many small blocks, as a sampler's per-token work leaves them; the last stays in use, so the

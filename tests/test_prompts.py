@@ -1,5 +1,7 @@
 """Prompts carry no facts from the articles: no name from any seed article appears in them."""
 
+from os.path import commonprefix
+
 from rag import prompts
 from rag.nlp import parse
 from tests.conftest import SEEDS
@@ -39,8 +41,6 @@ def test_each_prompt_asks_its_own_task_with_the_fields_its_builder_fills():
 def test_writing_starts_as_the_judging_of_its_sentence_did():
     """The answer is written from the sentence just judged: llama.cpp keeps the prompt it has
     evaluated and reads only what differs, so the two prompts must part after the question."""
-    from os.path import commonprefix
-
     sentence, question = "The harbour board approved the new pier in May.", "When was the new pier approved?"
     judged = prompts.judge_prompt(question, sentence)
     shared = commonprefix([judged, prompts.writing_prompt(question, [sentence])])
