@@ -1,13 +1,14 @@
 """Index time and answer latency on the seed articles.
 
     .venv/bin/python bench/seeds.py [--generators extractive llamacpp] [--selections generator judge]
-                                    [--questions FILE]
+                                    [--quick 1 0.65] [--questions FILE]
 
 Builds a fresh index of `seeds/` in a temporary folder (cold: model load excluded and shown
 apart), re-runs it unchanged, then asks every question of the development set (or FILE, one
 question a line) with each generator and prints time to sources, to first token and to the
 full answer. A generator with a model runs once per selection mode (`RAG_SELECTION`): picking
-sentences as JSON first, or judging the system's candidates first.
+sentences as JSON first, or judging the system's candidates first; the first once per quick
+threshold given (`RAG_QUICK_THRESHOLD`, 1 is off; by default off and the shipped one).
 """
 
 from __future__ import annotations
@@ -51,6 +52,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--generators", nargs="+", default=["extractive", "llamacpp"])
     parser.add_argument("--selections", nargs="+", default=["generator", "judge"], choices=["generator", "judge"])
+    parser.add_argument("--quick", nargs="+", type=float, help="quick thresholds for picking first")
     parser.add_argument("--questions", type=Path)
     args = parser.parse_args()
 
@@ -71,15 +73,22 @@ def main() -> None:
 
         asked = questions(args.questions)
         print(f"\n{len(asked)} questions; times in seconds (median / p95 / max)")
-        print(f"{'generator':<20} {'warm-up':>8} {'sources':>20} {'first token':>20} {'full answer':>20} abstained")
-        runs = [(name, mode) for name in args.generators for mode in (args.selections if name != "extractive" else ["-"])]
-        for name, mode in runs:
+        print(f"{'generator':<30} {'warm-up':>8} {'sources':>20} {'first token':>20} {'full answer':>20} abstained")
+        quick = args.quick or sorted({1.0, service.settings.quick_threshold}, reverse=True)
+        runs = [
+            (name, mode, sure)
+            for name in args.generators
+            for mode in (args.selections if name != "extractive" else ["-"])
+            for sure in (quick if mode == "generator" else [None])
+        ]
+        for name, mode, sure in runs:
             started = time.perf_counter()
             service.generator(name).warm_up()
             warm = time.perf_counter() - started
-            settings = service.settings.model_copy(update={"selection": mode}) if mode != "-" else service.settings
+            update = {} if mode == "-" else {"selection": mode} | ({} if sure is None else {"quick_threshold": sure})
+            settings = service.settings.model_copy(update=update)
             assistant = Assistant(service.retriever, service.generator(name), settings, SentenceRanker(service.embedder))
-            label = name if mode == "-" else f"{name}, {mode}"
+            label = name if mode == "-" else f"{name}, {mode}" + ("" if sure is None else f", quick {sure:g}")
             to_sources, to_first, to_full, abstained, right, wrong = [], [], [], 0, 0, []
             for item in asked:
                 begin = time.perf_counter()
@@ -103,13 +112,13 @@ def main() -> None:
             def row(values: list[float]) -> str:
                 return f"{statistics.median(values):.2f}/{percentile(values, 0.95):.2f}/{max(values):.2f}"
 
-            print(f"{label:<20} {warm:>8.2f} {row(to_sources):>20} {row(to_first):>20} {row(to_full):>20} "
+            print(f"{label:<30} {warm:>8.2f} {row(to_sources):>20} {row(to_first):>20} {row(to_full):>20} "
                   f"{abstained}/{len(asked)}")
             scored = [item for item in asked if "answerable" in item]
             if scored:
                 unanswerable = [item for item in scored if not item["answerable"]]
                 held = sum(item["id"] not in wrong for item in unanswerable)
-                print(f"{'':<20} development set: {right}/{len(scored)} right; "
+                print(f"{'':<30} development set: {right}/{len(scored)} right; "
                       f"{held}/{len(unanswerable)} unanswerable abstained; wrong: {wrong}")
 
 

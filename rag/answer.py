@@ -31,6 +31,7 @@ is kept), then the checked `Answer`. A model that fails raises `GeneratorUnavail
 
 from __future__ import annotations
 
+import collections.abc
 import time
 from collections.abc import Callable, Iterator, Sequence
 from datetime import date
@@ -70,6 +71,7 @@ class Verdict:
     signals: dict[int, Signals] = field(default_factory=dict)  # what was known of each sentence scored
     probabilities: dict[int, float] = field(default_factory=dict)  # P(answers), all signals combined
     yes: bool | None = None  # a yes/no question's reply, when the accepted sentence gives one
+    quick: bool = False  # accepted before the model chose: the judge was sure of the system's best candidate
     readings: dict[str, Any] = field(default_factory=dict)  # how that reply was read
 
 
@@ -286,7 +288,12 @@ class Assistant:
             return
         selection = Selection([])
         first_token_at = None
-        if evidence and self.settings.selection == "generator":
+        judged: dict[str, float] = {}  # the judge's score of each sentence read, by its text
+        verdict = None
+        if evidence and self._quick_path_open():
+            verdict, told = yield from self.quick_verdict(asked, evidence, passages, judged, queued)
+            queued = queued or told
+        if verdict is None and evidence and self.settings.selection == "generator":
             titles = [passages[s.passage].title for s in evidence]
             for item in self.generator.select(search_query, evidence, titles):
                 if isinstance(item, Selection):
@@ -303,7 +310,7 @@ class Assistant:
             timings["select_ms"] = round((selected_at - retrieved_at) * 1000, 1)
 
         verify_started = time.perf_counter()
-        verdict = self.verify(asked, evidence, passages, selection)
+        verdict = verdict or self.verify(asked, evidence, passages, selection, judged)
         verified_at = time.perf_counter()
         if verdict.accepted and asked.polar:
             # a yes/no question is answered "Yes" or "No" before the sentence, not in other words
@@ -311,7 +318,7 @@ class Assistant:
             parsed, model = polarity(asked, sentence), self.generator.affirms(search_query, sentence)
             verdict.yes = yes_or_no(parsed, model)
             verdict.readings = {"parse": parsed, "model": None if model is None else round(model, 4)}
-        elif verdict.accepted and self.settings.selection == "judge":
+        elif verdict.accepted and (self.settings.selection == "judge" or verdict.quick):
             # the answer is worded only once its sentences are known to answer
             written = ""
             for piece in self.generator.write(search_query, [evidence[n - 1].text for n in verdict.accepted]):
@@ -357,16 +364,72 @@ class Assistant:
                 return event.answer
         raise RuntimeError("the answer stream ended without an answer")  # pragma: no cover
 
+    def _quick_path_open(self) -> bool:
+        return self.settings.selection == "generator" and self.generator.judges and self.settings.quick_threshold < 1
+
+    def quick_verdict(
+        self,
+        asked: Question,
+        evidence: Sequence[EvidenceSentence],
+        passages: Sequence[ScoredPassage],
+        judged: dict[str, float],
+        queued: bool = False,
+    ) -> collections.abc.Generator[Queued, None, tuple[Verdict | None, bool]]:
+        """The system's best candidate, accepted before the model is asked to choose when the
+        judge is sure enough of it (`RAG_QUICK_THRESHOLD`): the verdict (None when the model
+        should choose) and whether the reader was told of a queue. Yields `Queued` when the
+        model is busy and the reader (`queued`) has not been told yet.
+
+        Reading five sentences to choose among them is most of an answer's time; a sentence the
+        judge already finds this likely to answer is, measured on SQuAD 2.0, right as often as
+        the model's own choice, so the choosing is left out for it."""
+        verdict = self.candidates(asked, evidence, passages, Selection([]), budget=1)
+        if not verdict.candidates:
+            return None, False
+        sentence = evidence[verdict.candidates[0] - 1].text
+        told = False
+        for item in self.generator.judging(asked.text, sentence):
+            if isinstance(item, Waiting):
+                if not queued and not told:
+                    told = True
+                    yield Queued(item.ahead)
+            elif item is not None:
+                judged[sentence] = item
+        self.judge_candidates(asked, evidence, verdict, judged, budget=1, threshold=self.settings.quick_threshold)
+        verdict.quick = bool(verdict.accepted)
+        return (verdict if verdict.accepted else None), told
+
     def verify(
         self,
         asked: Question,
         evidence: Sequence[EvidenceSentence],
         passages: Sequence[ScoredPassage],
         selection: Selection,
+        judged: dict[str, float] | None = None,
+        budget: int | None = None,
+        threshold: float | None = None,
     ) -> Verdict:
-        """Keep the chosen sentences that answer; when none does, try the best-ranked others."""
+        """Keep the chosen sentences that answer; when none does, try the best-ranked others.
+        `judged` keeps the judge's scores by sentence, so one asked twice is read once."""
+        verdict = self.candidates(asked, evidence, passages, selection)
+        if verdict.candidates:
+            self.judge_candidates(asked, evidence, verdict, {} if judged is None else judged)
+        return verdict
+
+    def candidates(
+        self,
+        asked: Question,
+        evidence: Sequence[EvidenceSentence],
+        passages: Sequence[ScoredPassage],
+        selection: Selection,
+        budget: int | None = None,
+    ) -> Verdict:
+        """The sentences to judge, in order (at most `budget`, by default the settings' judge
+        budget): the generator's choices that meet the question's constraints, then the
+        system's own best candidates that do."""
         verdict = Verdict([], reason="nothing relevant retrieved" if not evidence else "")
-        min_coverage, _, threshold = self._rule()
+        min_coverage, _, _ = self._rule()
+        budget = self.settings.judge_budget if budget is None else budget
         if asked.joins:  # facts several reports give, which no join found: one passage must state them all
             min_coverage = 1.0
 
@@ -396,20 +459,36 @@ class Assistant:
         )
         others = [n for n in ranked if n not in verdict.chosen and n not in selection.sentences]
         others = others[: self.settings.fallback_sentences]
-        verdict.candidates = (verdict.chosen + [n for n in others if passes(n)])[: self.settings.judge_budget]
+        verdict.candidates = (verdict.chosen + [n for n in others if passes(n)])[:budget]
         if not verdict.candidates:
             verdict.reason = verdict.reason or "no sentence meets the question's names, numbers and kind"
             return verdict
-        # The judge reads the candidates in order until one answers (with no judge, the first
-        # stands); the generator's other choices are judged too, within the budget, and join it
-        # when they pass.
         verdict.signals = {
             n: _signals(asked, evidence[n - 1], passages, selection, verdict.checked[n].coverage, n)
             for n in verdict.candidates
         }
+        return verdict
+
+    def judge_candidates(
+        self,
+        asked: Question,
+        evidence: Sequence[EvidenceSentence],
+        verdict: Verdict,
+        judged: dict[str, float],
+        budget: int | None = None,
+        threshold: float | None = None,
+    ) -> None:
+        """Accept the first candidate likely enough to answer (`threshold`, by default the
+        rule's) and the generator's other choices that are too, judging at most `budget`."""
+        _, _, threshold_of_rule = self._rule()
+        threshold = threshold_of_rule if threshold is None else threshold
+        budget = self.settings.judge_budget if budget is None else budget
+        # The judge reads the candidates in order until one answers (with no judge, the first
+        # stands); the generator's other choices are judged too, within the budget, and join it
+        # when they pass.
         scores: dict[int, float] = {}
         for number in verdict.candidates:
-            scores[number] = self._probability(asked, number, evidence, verdict)
+            scores[number] = self._probability(asked, number, evidence, verdict, judged)
             verdict.accepted = first_answering(verdict.candidates, verdict.chosen, scores, threshold)
             if verdict.accepted:
                 break
@@ -419,13 +498,12 @@ class Assistant:
                 if self.generator.judges
                 else "no sentence is likely enough to answer exactly this question"
             )
-            return verdict
+            return
         for number in verdict.chosen:
-            if number not in scores and len(scores) < self.settings.judge_budget:
-                scores[number] = self._probability(asked, number, evidence, verdict)
+            if number not in scores and len(scores) < budget:
+                scores[number] = self._probability(asked, number, evidence, verdict, judged)
         verdict.accepted = first_answering(verdict.candidates, verdict.chosen, scores, threshold)
         verdict.judge = verdict.judged.get(verdict.accepted[0])
-        return verdict
 
     def _rule(self) -> tuple[float, AnswerModel, float]:
         """The minimum coverage, the answer model and its threshold: those fitted with a model
@@ -434,10 +512,15 @@ class Assistant:
             return self.settings.min_coverage, WITH_JUDGE, self.settings.answer_threshold
         return self.settings.min_coverage_unjudged, WITHOUT_JUDGE, self.settings.answer_threshold_unjudged
 
-    def _probability(self, asked: Question, number: int, evidence: Sequence[EvidenceSentence], verdict: Verdict) -> float:
+    def _probability(
+        self, asked: Question, number: int, evidence: Sequence[EvidenceSentence], verdict: Verdict,
+        judged: dict[str, float],
+    ) -> float:
         """P(the sentence answers the question): the judge's score with the system's own signals."""
-        judge = self.generator.judge(asked.text, evidence[number - 1].text)
+        text = evidence[number - 1].text
+        judge = judged[text] if text in judged else self.generator.judge(asked.text, text)
         if judge is not None:
+            judged[text] = judge
             verdict.judged[number] = judge
             verdict.signals[number] = replace(verdict.signals[number], judge=judge)
         _, model, _ = self._rule()
@@ -598,6 +681,7 @@ class Assistant:
                 for n in verdict.candidates
             ],
             "chosen": verdict.chosen,
+            "quick": verdict.quick,
             "passages": [passage.id for passage in passages],  # what retrieval handed over, in order
         }
         if not verdict.accepted:

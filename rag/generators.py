@@ -126,6 +126,9 @@ class GeneratorUnavailable(RuntimeError):
     """The language model could not be reached or failed; the message says which and why."""
 
 
+_DONE = object()  # ends a worker's results (see `ChatModelGenerator._locked`)
+
+
 @dataclass(frozen=True)
 class Waiting:
     """Yielded by a streaming call that must wait for the model: `ahead` requests hold or wait
@@ -185,6 +188,11 @@ class Generator(ABC):
     def judge(self, question: str, sentence: str) -> float | None:
         """Probability that `sentence` states the answer to `question`; None without a model."""
         return None
+
+    def judging(self, question: str, sentence: str) -> Iterator[Waiting | float | None]:
+        """`judge`'s probability as the last item, after a `Waiting` when other requests hold
+        or wait for the model (for a judgement that is the first call of an answer)."""
+        yield self.judge(question, sentence)
 
     def affirms(self, question: str, sentence: str) -> float | None:
         """Probability that `sentence` answers the yes/no `question` with yes; None without a
@@ -280,26 +288,37 @@ class ChatModelGenerator(Generator):
         yield parse_selection(buffer, evidence)
 
     def _stream_locked(self, messages: list[BaseMessage], announce: bool = False, **options: Any) -> Iterator[Any]:
-        """Stream the model's reply while holding its lock in a worker thread, so the lock is
-        released when the reply ends even if the caller stops reading halfway. With `announce`,
-        a `Waiting` comes first when other requests hold or wait for the model."""
+        """Stream the model's reply (see `_locked`); the memory the reply freed is handed back after."""
         model = self.model
-        pieces: queue.Queue[str | Waiting | BaseException | None] = queue.Queue()
+
+        def reply(put: Callable[[Any], None]) -> None:
+            for chunk in model.stream(messages, **options):
+                put(str(chunk.content))
+
+        yield from self._locked(reply, announce, after=self._after_reply)
+
+    def _locked(
+        self, work: Callable[[Callable[[Any], None]], None], announce: bool, after: Callable[[], None] | None = None
+    ) -> Iterator[Any]:
+        """Run `work` (which hands out its results with `put`) while holding the model's lock in
+        a worker thread, and yield its results, so the lock is released when the work ends even
+        if the caller stops reading halfway. With `announce`, a `Waiting` comes first when other
+        requests hold or wait for the model. `after` runs in the worker once the work has ended."""
+        pieces: queue.Queue[Any] = queue.Queue()
 
         def run() -> None:
             try:
                 with self.lock.hold(waiting=(lambda ahead: pieces.put(Waiting(ahead))) if announce else None):
-                    for chunk in model.stream(messages, **options):
-                        pieces.put(str(chunk.content))
+                    work(pieces.put)
             except BaseException as error:  # noqa: BLE001 - handed to the reader below
                 pieces.put(error)
             finally:
-                pieces.put(None)
-                if self._after_reply is not None:
-                    self._after_reply()
+                pieces.put(_DONE)
+                if after is not None:
+                    after()
 
-        threading.Thread(target=run, name=f"{self.name}-stream", daemon=True).start()
-        while (item := pieces.get()) is not None:
+        threading.Thread(target=run, name=f"{self.name}-model", daemon=True).start()
+        while (item := pieces.get()) is not _DONE:
             if isinstance(item, Exception):
                 raise self._failed(item) from item
             if isinstance(item, BaseException):
@@ -318,6 +337,13 @@ class ChatModelGenerator(Generator):
 
     def judge(self, question: str, sentence: str) -> float | None:
         return self._score(self._judge, question, sentence)
+
+    def judging(self, question: str, sentence: str) -> Iterator[Waiting | float | None]:
+        if self._judge is None:
+            yield None
+            return
+        model = self.model
+        yield from self._locked(lambda put: put(self._judge(model, question, sentence)), announce=True)
 
     def affirms(self, question: str, sentence: str) -> float | None:
         return self._score(self._affirm, question, sentence)

@@ -122,7 +122,8 @@ def seeded_service(tmp_path_factory, embedder) -> RagService:
 
 class StandInModel(BaseHTTPRequestHandler):
     """A small OpenAI-compatible server: chooses evidence sentence [1] (JSON when the request asks
-    for it), and judges every sentence an answer with P(yes) = 0.9."""
+    for it), judges every sentence an answer with P(yes) = 0.91, and, asked to write an answer
+    from sentences, writes the first one."""
 
     requests: list[dict] = []
 
@@ -142,7 +143,8 @@ class StandInModel(BaseHTTPRequestHandler):
                                                                     "top_logprobs": top}]}}]})
             return
         # the selection: evidence [1] and its sentence as the answer, as JSON when asked for it
-        sentence = re.search(r"^\[1\] (.+)$", prompt, re.M).group(1)
+        numbered = re.search(r"^\[1\] (.+)$", prompt, re.M)
+        sentence = numbered.group(1) if numbered else re.search(r"^Sentence: (.+)$", prompt, re.M).group(1)
         if body.get("response_format"):
             reply = json.dumps({"evidence": [1], "answer": sentence})
         else:

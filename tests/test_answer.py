@@ -204,6 +204,50 @@ def test_judge_first_words_the_answer_only_from_the_sentence_it_accepted(festiva
     assert "".join(tokens) == "Tessa Morrow"
 
 
+def test_a_candidate_the_judge_is_sure_of_is_answered_without_the_model_choosing(festival_service):
+    """`RAG_QUICK_THRESHOLD`: the system's best candidate is judged first; judged at least that
+    likely to answer, it is answered at once (the short answer written from it alone), and the
+    model is never asked to choose among the five."""
+    generator = ScriptedGenerator("Tessa Morrow", "Tessa Morrow", judgement=0.9)
+    events = list(scripted(festival_service, generator, quick_threshold=0.8).stream(
+        "Who led the lantern parade at the Harbor Lights festival?"
+    ))
+    answer = events[-1].answer
+    assert generator.offered == []  # no selection step
+    assert answer.checks["quick"] and answer.checks["judge"] == 0.9
+    assert len(generator.judged) == 1
+    assert generator.written_from == [[answer.citations[0].text]]
+    assert answer.answer.startswith("Tessa Morrow [1].")
+    assert "".join(event.text for event in events if isinstance(event, Token)) == "Tessa Morrow"
+
+
+@pytest.mark.parametrize("judgement", [0.7, 0.05])
+def test_a_candidate_the_judge_is_unsure_of_goes_to_the_model_and_is_judged_once(festival_service, judgement):
+    """Judged below the quick threshold, the model chooses as usual, and the answer threshold
+    decides; the sentence already judged is not judged again."""
+    generator = ScriptedGenerator("Tessa Morrow", "Tessa Morrow", judgement=judgement)
+    answer = scripted(festival_service, generator, quick_threshold=0.8).ask(
+        "Who led the lantern parade at the Harbor Lights festival?"
+    )
+    assert generator.offered, "the model was asked to choose"
+    assert not answer.checks["quick"]
+    assert len(generator.judged) == len(set(generator.judged))
+    if judgement >= festival_service.settings.answer_threshold:
+        assert not answer.abstained and "Tessa Morrow" in answer.citations[0].text
+    else:
+        assert answer.abstained and answer.citations == []
+
+
+def test_the_quick_path_checks_the_sentence_before_the_judge_reads_it(festival_service):
+    """A sentence about another edition never reaches the judge, however sure it would be."""
+    generator = ScriptedGenerator("2022 edition", "Jonas Weir", judgement=0.99)
+    answer = scripted(festival_service, generator, quick_threshold=0.5).ask(
+        "Who planned the 2021 edition of the Harbor Lights festival?"
+    )
+    assert answer.abstained and not answer.checks["quick"]
+    assert not any("2022 edition" in sentence for sentence in generator.judged)
+
+
 def test_judge_first_writes_nothing_when_no_sentence_passes(festival_service):
     generator = ScriptedGenerator(None, "Tessa Morrow", judgement=0.05)
     events = list(scripted(festival_service, generator, selection="judge").stream(
@@ -311,7 +355,9 @@ def test_recorded_signals_give_back_the_live_probability(festival_service, judge
     monkeypatch.setattr(answering, "WITH_JUDGE", model)
     monkeypatch.setattr(answering, "WITHOUT_JUDGE", model)
     generator = ScriptedGenerator("48,000 visitors", "48,000 visitors", judgement=judgement)
-    answer = scripted(festival_service, generator).ask("How many visitors did the Harbor Lights festival draw?")
+    answer = scripted(festival_service, generator, quick_threshold=1.0).ask(
+        "How many visitors did the Harbor Lights festival draw?"
+    )
     scored = [c for c in answer.checks["candidates"] if c["p_answers"] is not None]
     assert scored and scored[0]["chosen"] and scored[0]["holds_answer"]
     for candidate in scored:

@@ -15,7 +15,8 @@ from tests.conftest import resident_mib
 
 def test_openai_generator_against_a_local_endpoint(seeded_service, stand_in_server, stand_in_requests):
     settings = seeded_service.settings.model_copy(
-        update={"openai_base_url": stand_in_server, "openai_model": "stand-in", "generator": "openai"}
+        update={"openai_base_url": stand_in_server, "openai_model": "stand-in", "generator": "openai",
+                "quick_threshold": 1.0}  # the model chooses (the quick path: below)
     )
     service = RagService(settings, embedder=seeded_service.embedder, index=seeded_service.index)
     answer = service.assistant().ask("Which Russian foreign minister did Rubio meet?")
@@ -27,6 +28,22 @@ def test_openai_generator_against_a_local_endpoint(seeded_service, stand_in_serv
     assert answer.checks["judge"] > 0.8
     assert answer.citations and answer.citations[0].marker == 1
     assert answer.timings["first_token_ms"] <= answer.timings["total_ms"]
+
+
+def test_a_judgement_the_endpoint_is_sure_of_answers_without_a_selection(
+    seeded_service, stand_in_server, stand_in_requests
+):
+    """The stand-in judges P(yes) = 0.91, above the quick threshold: the endpoint is asked to
+    judge and then to write, never to choose."""
+    stand_in_requests.clear()
+    answer = _openai_service(seeded_service, stand_in_server).assistant().ask(
+        "Which Russian foreign minister did Rubio meet?"
+    )
+    assert not answer.abstained and answer.checks["quick"]
+    assert [bool(r.get("logprobs")) for r in stand_in_requests] == [True, False]  # judged, then written
+    assert not any(r.get("response_format") for r in stand_in_requests)
+    assert "Sentence:" in stand_in_requests[-1]["messages"][-1]["content"]
+    assert answer.citations and answer.citations[0].text in answer.answer
 
 
 @pytest.mark.llm
@@ -242,7 +259,7 @@ def test_work_after_a_reply_runs_once_the_reply_has_ended(seeded_service, stand_
     items = list(generator.select(question, evidence, ["t"] * len(evidence)))
     assert isinstance(items[-1], Selection) and items[-1].sentences
     assert ended.wait(10)
-    assert runs == ["stand-in-stream"]
+    assert runs == ["stand-in-model"]
     ended.clear()
     list(generator.select(question, evidence[:1], ["t"]))
     assert ended.wait(10) and len(runs) == 2
@@ -262,7 +279,7 @@ def test_the_local_model_hands_back_what_its_sampler_freed(seeded_service):
         release_freed_memory()
         list(generator.select(question, evidence, ["t"] * len(evidence)))
         for thread in threading.enumerate():
-            if thread.name == "llamacpp-stream":
+            if thread.name == "llamacpp-model":
                 thread.join(10)  # the work after the reply runs in the model's thread
         after_reply = resident_mib()
         release_freed_memory()
