@@ -4,6 +4,12 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 PORT   ?= 8501
+# llama.cpp is compiled for any x86-64 CPU with AVX2 (GGML_NATIVE=OFF), not for this one: pip's
+# cache does not tell builds apart by their flags, and a wheel built with -march=native on one
+# machine stops with "Illegal instruction" on another that shares the cache. The portable wheel is
+# kept in a folder of its own and built only when it is missing.
+LLAMA      := llama-cpp-python==0.3.36
+WHEELHOUSE := $(HOME)/.cache/rag/wheels/llama-cpp-portable
 
 .PHONY: setup run index test test-fast browser servers bench clean
 
@@ -12,6 +18,9 @@ $(STAMP): pyproject.toml
 	$(BIN)/pip install --quiet --upgrade pip
 	# The CPU build of torch comes from the machine's wheel folder; pin it before anything pulls CUDA.
 	$(BIN)/pip install --quiet torch==2.13.0
+	ls $(WHEELHOUSE)/llama_cpp_python-0.3.36-*.whl >/dev/null 2>&1 || \
+		CMAKE_ARGS="-DGGML_NATIVE=OFF" $(BIN)/pip wheel --quiet --no-cache-dir --no-deps $(LLAMA) -w $(WHEELHOUSE)
+	$(BIN)/pip install --quiet --no-deps --force-reinstall --no-index --find-links $(WHEELHOUSE) $(LLAMA)
 	$(BIN)/pip install --quiet -e '.[test]'
 	touch $(STAMP)
 
