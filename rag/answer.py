@@ -406,8 +406,6 @@ class Assistant:
         passages: Sequence[ScoredPassage],
         selection: Selection,
         judged: dict[str, float] | None = None,
-        budget: int | None = None,
-        threshold: float | None = None,
     ) -> Verdict:
         """Keep the chosen sentences that answer; when none does, try the best-ranked others.
         `judged` keeps the judge's scores by sentence, so one asked twice is read once."""
