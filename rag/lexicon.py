@@ -125,6 +125,16 @@ def noun_kinds(lemma: str) -> frozenset[str]:
     return frozenset(found)
 
 
+@lru_cache(maxsize=4096)
+def verb_kind(lemma: str) -> str | None:
+    """WordNet's group of a verb's first sense ("say": "verb.communication", "meet":
+    "verb.motion"); None for a verb WordNet lacks."""
+    reader = wordnet()
+    with _reading:
+        senses = reader.synsets(lemma.lower(), pos="v")
+        return senses[0].lexname() if senses else None
+
+
 # Senses that make a noun something that happens ("talks", "merger", "flood", "death") rather
 # than a body, a place or an object ("committee", "court", "city").
 _EVENT_LEXNAMES = frozenset({"noun.act", "noun.event", "noun.process", "noun.phenomenon"})
@@ -163,11 +173,22 @@ def name_forms(name: str) -> frozenset[str]:
     """Other capitalised names WordNet gives for a place or its people: for an adjective, the
     place it pertains to, with that sense's acronyms and names of several words ("American":
     "America", "United States", "US", "U.S."; "Dutch": "Netherlands"); for a place, its
-    adjectives ("US": "American")."""
+    adjectives ("US": "American"); for a national capital, which news writes for its country's
+    government ("Moscow said…"), the country's names and adjectives ("Moscow": "Russia",
+    "Russian Federation", "Russian")."""
     reader = wordnet()
     key = "_".join(name.split())
     found: set[str] = set()
     with _reading:
+        capital, country = reader.synset("national_capital.n.01"), reader.synset("country.n.02")
+        for sense in reader.synsets(key, pos="n"):
+            if capital not in sense.instance_hypernyms():
+                continue
+            for whole in sense.closure(lambda s: s.part_holonyms()):
+                if country in whole.closure(lambda s: s.hypernyms() + s.instance_hypernyms()):
+                    for lemma in whole.lemmas():
+                        found.add(lemma.name())
+                        found |= {f.name() for f in lemma.derivationally_related_forms() if f.synset().pos() in "as"}
         for lemma in reader.lemmas(key, pos="a") + reader.lemmas(key, pos="s"):
             if lemma.name() != key:
                 continue

@@ -220,12 +220,49 @@ def name_text(entity) -> str:
     return re.sub(r"['’]s$", "", text)
 
 
-def _joined_sides(doc) -> list[str]:
+# Verbs of saying, thinking, feeling and perceiving: what each of several named sides says or
+# thinks can be set side by side ("What did X and Y say about…?"); what they do together
+# ("When did X and Y meet?") is one fact.
+_STANCE_VERBS = frozenset({"verb.communication", "verb.cognition", "verb.emotion", "verb.perception"})
+_TOGETHER = frozenset({"between", "among", "amongst"})
+
+
+def _together(token) -> bool:
+    """Whether a name stands in "between X and Y" or "among …": the names take part in one
+    thing together ("the call between the Chinese and Russian presidents"); they are not sides."""
+    for node in (token, *token.ancestors):
+        if node.dep_ == "pobj" and node.head.lower_ in _TOGETHER:
+            return True
+        if node.pos_ in ("VERB", "AUX"):
+            return False
+    return False
+
+
+def _speaks(token) -> bool:
+    """Whether a name is in the subject of a verb of saying, thinking, feeling or perceiving
+    ("What did Rubio and Lavrov say…?", "How do China and Russia see…?")."""
+    from rag.lexicon import verb_kind  # rag.lexicon reads this module's kinds
+
+    in_subject = False
+    for node in (token, *token.ancestors):
+        if node.pos_ in ("VERB", "AUX"):
+            return in_subject and node.pos_ == "VERB" and verb_kind(node.lemma_) in _STANCE_VERBS
+        in_subject = in_subject or node.dep_ in ("nsubj", "nsubjpass")
+    return False
+
+
+def _joined_sides(doc, comparing: bool) -> list[str]:
     """Names of people, groups or places joined by "and"/"or" ("the Chinese and American
-    views", "Rubio and Lavrov"), in the question's order."""
+    views", "Rubio and Lavrov") that the question sets side by side, in its order: in a
+    question with a comparing word (`comparing`: "How do X and Y differ?"), or as those who say
+    or think what is asked. Names that take part in one thing together ("between X and Y",
+    "When did X and Y meet?", "Which official called X and Y?") are not sides: one fact
+    answers such a question."""
     sides: list[str] = []
     for token in doc:
         if token.dep_ == "conj" and token.ent_type_ in _SIDES and token.head.ent_type_ in _SIDES:
+            if _together(token.head) or not (comparing or _speaks(token.head)):
+                continue
             for joined in (token.head, token):
                 entity = next((e for e in doc.ents if e.start <= joined.i < e.end), None)
                 if entity is not None and (text := name_text(entity)) and text not in sides:
@@ -233,10 +270,14 @@ def _joined_sides(doc) -> list[str]:
     return sides
 
 
+def _comparing_word(doc) -> bool:
+    return any(token.lemma_.lower() in COMPARING or token.lower_ in COMPARING for token in doc)
+
+
 def _compares(doc, joined: list[str]) -> bool:
     """A comparison ("How do X and Y differ?", "Did both reports agree?") or named sides joined
-    by "and" (`joined`: "the Chinese and American views")."""
-    return bool(joined) or any(token.lemma_.lower() in COMPARING or token.lower_ in COMPARING for token in doc)
+    by "and" (`joined`: "What did X and Y say?")."""
+    return bool(joined) or _comparing_word(doc)
 
 
 _WH_TAGS = frozenset({"WP", "WP$", "WDT", "WRB"})
@@ -448,7 +489,9 @@ def analyse(question: str, events: bool = True) -> Question:
             names.append(token.text)
     newest = _newest_words(doc)
     terms = content_stems(doc, skip=phrase | newest | report_words | event_words | joined_reports)
-    joined = _joined_sides(doc)
+    # an open question ("what", "how") about what sides say or think; one asking for a person,
+    # a time, a place or a number asks for one fact, unless it compares
+    joined = _joined_sides(doc, _comparing_word(doc)) if kind is None or _comparing_word(doc) else []
     return Question(
         text=question,
         kind=kind,

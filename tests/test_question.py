@@ -106,3 +106,24 @@ def test_questions_that_compare_or_join_sides_are_recognised(question, compares)
 )
 def test_the_sides_a_question_sets_side_by_side_are_named(question, sides):
     assert analyse(question).sides == sides
+
+
+@pytest.mark.parametrize(
+    ("question", "sides"),
+    [
+        # what each says, thinks or sees: side by side
+        ("How did Tessa Morrow and Jonas Weir describe the ferry plan?", ("Tessa Morrow", "Jonas Weir")),
+        ("What do Velmora and Arden think about the new border crossing?", ("Velmora", "Arden")),
+        # one fact asked about names that take part in it together: not sides
+        ("Which official arranged the meeting between Tessa Morrow and Jonas Weir?", ()),
+        ("What is the dispute between Velmora and Arden about?", ()),
+        ("When did Velmoran and Ardenese officials hold their talks?", ()),
+        ("Where did Tessa Morrow and Jonas Weir meet?", ()),
+        ("What did Velmora and Arden sign?", ()),
+        ("Who told Tessa Morrow and Jonas Weir about the ferry plan?", ()),
+    ],
+)
+def test_names_joined_by_and_are_sides_only_when_each_says_or_thinks_something(question, sides):
+    asked = analyse(question)
+    assert asked.sides == sides
+    assert asked.compares is bool(sides)

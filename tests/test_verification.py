@@ -211,3 +211,13 @@ def test_a_name_in_another_form_or_spelled_out_still_meets_the_question():
     # a longer word that only starts like the name is another name
     assert not answers("When did Ford open the Dunmore plant?", "Fordham opened the Dunmore plant in 2011.")
     assert not answers("When did the EFTA court rule on the quotas?", "The European court ruled on the quotas in 2020.")
+
+
+def test_a_capital_named_for_its_government_is_met_by_its_country():
+    # news writes a country's capital for its government ("Moscow said…")
+    assert answers("When did Moscow recall its envoy to Velmora?", "Russia recalled its envoy to Velmora on 3 May 2019.")
+    assert answers("When did Paris sign the Arden accord?", "The French Republic signed the Arden accord in 2014.")
+    assert answers("When did Beijing sign the Arden accord?", "China signed the Arden accord in 2014.")
+    # another country does not meet it, nor does a city that is no capital stand for its country
+    assert not answers("When did Moscow recall its envoy to Velmora?", "Ukraine recalled its envoy to Velmora on 3 May 2019.")
+    assert not answers("When did Geneva sign the Arden accord?", "Switzerland signed the Arden accord in 2014.")
