@@ -271,13 +271,8 @@ def _joined_sides(doc, comparing: bool) -> list[str]:
 
 
 def _comparing_word(doc) -> bool:
+    """A word of comparison ("How do X and Y differ?", "Did both reports agree?")."""
     return any(token.lemma_.lower() in COMPARING or token.lower_ in COMPARING for token in doc)
-
-
-def _compares(doc, joined: list[str]) -> bool:
-    """A comparison ("How do X and Y differ?", "Did both reports agree?") or named sides joined
-    by "and" (`joined`: "What did X and Y say?")."""
-    return bool(joined) or _comparing_word(doc)
 
 
 _WH_TAGS = frozenset({"WP", "WP$", "WDT", "WRB"})
@@ -491,7 +486,8 @@ def analyse(question: str, events: bool = True) -> Question:
     terms = content_stems(doc, skip=phrase | newest | report_words | event_words | joined_reports)
     # an open question ("what", "how") about what sides say or think; one asking for a person,
     # a time, a place or a number asks for one fact, unless it compares
-    joined = _joined_sides(doc, _comparing_word(doc)) if kind is None or _comparing_word(doc) else []
+    comparing = _comparing_word(doc)
+    joined = _joined_sides(doc, comparing) if kind is None or comparing else []
     return Question(
         text=question,
         kind=kind,
@@ -499,7 +495,7 @@ def analyse(question: str, events: bool = True) -> Question:
         numbers=tuple(dict.fromkeys(numbers)),
         terms=terms,
         newest_first=bool(newest),
-        compares=_compares(doc, joined) or reports is not None or bool(joined_reports),
+        compares=comparing or bool(joined) or reports is not None or bool(joined_reports),
         people=tuple(dict.fromkeys(people)),
         polar=_polar(doc),
         sides=tuple(side for side in joined if side in names),
