@@ -240,13 +240,17 @@ def _together(token) -> bool:
 
 def _speaks(token) -> bool:
     """Whether a name is in the subject of a verb of saying, thinking, feeling or perceiving
-    ("What did Rubio and Lavrov say…?", "How do China and Russia see…?")."""
+    ("What did Rubio and Lavrov say…?", "How do China and Russia see…?"), or of "be" with such
+    a verb's participle ("What were X and Y worried about?")."""
     from rag.lexicon import verb_kind  # rag.lexicon reads this module's kinds
 
     in_subject = False
     for node in (token, *token.ancestors):
-        if node.pos_ in ("VERB", "AUX"):
-            return in_subject and node.pos_ == "VERB" and verb_kind(node.lemma_) in _STANCE_VERBS
+        if node.pos_ == "VERB":
+            return in_subject and verb_kind(node.lemma_) in _STANCE_VERBS
+        if node.pos_ == "AUX":
+            participles = [child.lower_ for child in node.children if child.dep_ == "acomp"]
+            return in_subject and any(verb_kind(word) in _STANCE_VERBS for word in participles)
         in_subject = in_subject or node.dep_ in ("nsubj", "nsubjpass")
     return False
 

@@ -114,6 +114,7 @@ def test_the_sides_a_question_sets_side_by_side_are_named(question, sides):
         # what each says, thinks or sees: side by side
         ("How did Tessa Morrow and Jonas Weir describe the ferry plan?", ("Tessa Morrow", "Jonas Weir")),
         ("What do Velmora and Arden think about the new border crossing?", ("Velmora", "Arden")),
+        ("What were Velmora and Arden most worried about?", ("Velmora", "Arden")),
         # one fact asked about names that take part in it together: not sides
         ("Which official arranged the meeting between Tessa Morrow and Jonas Weir?", ()),
         ("What is the dispute between Velmora and Arden about?", ()),
