@@ -222,7 +222,7 @@ def export_onnx(model_path: Path, target: Path, attention: str = "eager") -> Non
 
     Attention is traced from its plain matrix products (`eager`): traced from PyTorch's fused
     attention (`sdpa`, transformers' default) the graph builds the attention mask in many more
-    small steps, and its 8-bit form runs about 1.4 times as long (`bench/onnx_export.py`)."""
+    small steps, and its 8-bit form runs 1.25 to 1.45 times as long (`bench/onnx_export.py`)."""
     import torch
     from transformers import AutoModel
 
