@@ -186,9 +186,7 @@ def name_forms(name: str) -> frozenset[str]:
                 continue
             for whole in sense.closure(lambda s: s.part_holonyms()):
                 if country in whole.closure(lambda s: s.hypernyms() + s.instance_hypernyms()):
-                    for lemma in whole.lemmas():
-                        found.add(lemma.name())
-                        found |= {f.name() for f in lemma.derivationally_related_forms() if f.synset().pos() in "as"}
+                    found |= {lemma.name() for lemma in whole.lemmas()} | _adjectives(whole)
         for lemma in reader.lemmas(key, pos="a") + reader.lemmas(key, pos="s"):
             if lemma.name() != key:
                 continue
@@ -203,8 +201,13 @@ def name_forms(name: str) -> frozenset[str]:
         for lemma in reader.lemmas(key, pos="n"):
             if lemma.name() != key:
                 continue
-            for other in lemma.synset().lemmas():
-                found |= {
-                    form.name() for form in other.derivationally_related_forms() if form.synset().pos() in "as"
-                }
+            found |= _adjectives(lemma.synset())
     return frozenset(" ".join(form.split("_")) for form in found if form[:1].isupper() and form != key)
+
+
+def _adjectives(place) -> set[str]:
+    """The adjectives WordNet derives from any name of a place's sense ("Russia": "Russian")."""
+    return {
+        form.name() for other in place.lemmas() for form in other.derivationally_related_forms()
+        if form.synset().pos() in "as"
+    }

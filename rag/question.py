@@ -255,17 +255,17 @@ def _speaks(token) -> bool:
     return False
 
 
-def _joined_sides(doc, comparing: bool) -> list[str]:
+def _joined_sides(doc, comparing: bool, kind: str | None) -> list[str]:
     """Names of people, groups or places joined by "and"/"or" ("the Chinese and American
     views", "Rubio and Lavrov") that the question sets side by side, in its order: in a
-    question with a comparing word (`comparing`: "How do X and Y differ?"), or as those who say
-    or think what is asked. Names that take part in one thing together ("between X and Y",
-    "When did X and Y meet?", "Which official called X and Y?") are not sides: one fact
-    answers such a question."""
+    question with a comparing word (`comparing`: "How do X and Y differ?"), or, in an open
+    question (no asked `kind`), as those who say or think what is asked. Names that take part
+    in one thing together ("between X and Y", "When did X and Y meet?", "Which official called
+    X and Y?") are not sides: one fact answers such a question."""
     sides: list[str] = []
     for token in doc:
         if token.dep_ == "conj" and token.ent_type_ in _SIDES and token.head.ent_type_ in _SIDES:
-            if _together(token.head) or not (comparing or _speaks(token.head)):
+            if _together(token.head) or not (comparing or (kind is None and _speaks(token.head))):
                 continue
             for joined in (token.head, token):
                 entity = next((e for e in doc.ents if e.start <= joined.i < e.end), None)
@@ -488,10 +488,8 @@ def analyse(question: str, events: bool = True) -> Question:
             names.append(token.text)
     newest = _newest_words(doc)
     terms = content_stems(doc, skip=phrase | newest | report_words | event_words | joined_reports)
-    # an open question ("what", "how") about what sides say or think; one asking for a person,
-    # a time, a place or a number asks for one fact, unless it compares
     comparing = _comparing_word(doc)
-    joined = _joined_sides(doc, comparing) if kind is None or comparing else []
+    joined = _joined_sides(doc, comparing, kind)
     return Question(
         text=question,
         kind=kind,
