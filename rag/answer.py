@@ -41,7 +41,7 @@ from typing import Any
 from rag.calibration import WITH_JUDGE, WITHOUT_JUDGE, AnswerModel, Signals
 from rag.conversation import standalone_question
 from rag.dates import dating_note, spoken
-from rag.evidence import EvidenceSentence, SentenceRanker, best_sentences, newest_first
+from rag.evidence import EvidenceSentence, SentenceRanker, best_sentences, completed, newest_first
 from rag.generators import Generator, Selection, Waiting
 from rag.joins import joined_answer
 from rag.question import Question, analyse
@@ -91,6 +91,28 @@ def first_answering(
         if passed(number):
             return [number] + [n for n in chosen if n != number and passed(n)]
     return []
+
+
+def with_followers(
+    evidence: Sequence[EvidenceSentence],
+    accepted: list[int],
+    scored: Sequence[EvidenceSentence],
+    passages: Sequence[ScoredPassage],
+) -> list[EvidenceSentence]:
+    """The evidence with each accepted sentence joined to the sentence finishing its thought
+    (`rag.evidence.completed`); an accepted sentence that another's join already quotes is
+    dropped from `accepted` (in place), so nothing is quoted twice."""
+    evidence = list(evidence)
+    for number in accepted:
+        evidence[number - 1] = completed(evidence[number - 1], scored, passages)
+    joined = [evidence[n - 1] for n in accepted]
+    accepted[:] = [
+        n for n in accepted
+        if not any(other is not evidence[n - 1] and other.source == evidence[n - 1].source
+                   and other.start <= evidence[n - 1].start and evidence[n - 1].end <= other.end
+                   for other in joined)
+    ]
+    return evidence
 
 
 def reply_text(asked: Question, answer: str, cited: Sequence[str]) -> tuple[str, int, str]:
@@ -272,6 +294,8 @@ class Assistant:
         if passages and best >= self.settings.min_relevance:
             limit = self.settings.evidence_sentences * (len(asked.sides) + 1 if sided else 1)
             scored = self.ranker.scored(search_query, passages)
+            if not asked.authorship:  # a byline answers who wrote, and nothing else
+                scored = [sentence for sentence in scored if not sentence.byline]
             evidence = best_sentences(scored, limit)
             if asked.newest_first:
                 evidence = newest_first(evidence, passages)
@@ -312,9 +336,11 @@ class Assistant:
         verify_started = time.perf_counter()
         verdict = verdict or self.verify(asked, evidence, passages, selection, judged)
         verified_at = time.perf_counter()
+        judged_sentence = evidence[verdict.accepted[0] - 1].text if verdict.accepted else ""
+        evidence = with_followers(evidence, verdict.accepted, scored, passages)
         if verdict.accepted and asked.polar:
             # a yes/no question is answered "Yes" or "No" before the sentence, not in other words
-            sentence = evidence[verdict.accepted[0] - 1].text
+            sentence = judged_sentence
             parsed, model = polarity(asked, sentence), self.generator.affirms(search_query, sentence)
             verdict.yes = yes_or_no(parsed, model)
             verdict.readings = {"parse": parsed, "model": None if model is None else round(model, 4)}

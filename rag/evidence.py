@@ -128,6 +128,37 @@ def best_sentences(scored: Sequence[EvidenceSentence], limit: int) -> list[Evide
     return [scored[i] for i in chosen]
 
 
+def completed(
+    sentence: EvidenceSentence, scored: Sequence[EvidenceSentence], passages: Sequence[ScoredPassage]
+) -> EvidenceSentence:
+    """The sentence joined to the one right after it when that one opens by pointing back to it
+    ("These include …", "This strategy worked …"): the second finishes the first's thought, and
+    quoted alone the first may leave out the very names or places it announces. One span of the
+    article, so the citation still points at exact characters."""
+    if sentence.byline:
+        return sentence
+    follower = min(
+        (other for other in scored
+         if other.follows and other.source == sentence.source and other.start >= sentence.end),
+        key=lambda other: other.start,
+        default=None,
+    )
+    if follower is None:
+        return sentence
+    holder = next(
+        (p for p in passages
+         if p.source == sentence.source and p.start <= sentence.start and follower.end <= p.end),
+        None,
+    )
+    if holder is None:
+        return sentence
+    between = holder.text[sentence.end - holder.start : follower.start - holder.start]
+    if between.strip():  # not the very next sentence
+        return sentence
+    text = holder.text[sentence.start - holder.start : follower.end - holder.start]
+    return replace(sentence, text=text, end=follower.end, follows=False)
+
+
 def newest_first(evidence: Sequence[EvidenceSentence], passages: Sequence[ScoredPassage]) -> list[EvidenceSentence]:
     """The sentences of newer articles first (undated last); within a date, best first."""
     return sorted(evidence, key=lambda sentence: passages[sentence.passage].published or "", reverse=True)

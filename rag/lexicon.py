@@ -135,6 +135,25 @@ def verb_kind(lemma: str) -> str | None:
         return senses[0].lexname() if senses else None
 
 
+_WRITERS = ("writer.n.01", "reporter.n.01")  # authors, journalists, columnists; reporters
+_WRITING = frozenset({"write.v.01", "write.v.02", "author.v.01"})
+
+
+@lru_cache(maxsize=4096)
+def names_a_writer(lemma: str, pos: str) -> bool:
+    """Whether a noun names one who writes ("author", "journalist", "columnist") or a verb
+    means writing ("write", "pen", "author"), in one of its two usual senses."""
+    reader = wordnet()
+    with _reading:
+        if pos == "v":
+            return any(sense.name() in _WRITING for sense in reader.synsets(lemma.lower(), pos="v")[:_SENSES])
+        roots = {reader.synset(name) for name in _WRITERS}
+        return any(
+            ({sense} | set(sense.closure(lambda s: s.hypernyms()))) & roots
+            for sense in reader.synsets(lemma.lower(), pos="n")[:_SENSES]
+        )
+
+
 # Senses that make a noun something that happens ("talks", "merger", "flood", "death") rather
 # than a body, a place or an object ("committee", "court", "city").
 _EVENT_LEXNAMES = frozenset({"noun.act", "noun.event", "noun.process", "noun.phenomenon"})

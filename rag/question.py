@@ -113,6 +113,7 @@ class Question:
     reports: ReportsAsked | None = None  # asks how reports stand to each other ("Did the later report agree…?")
     event: EventTime | None = None  # a time given by an event ("before the Riyadh talks")
     joins: bool = False  # asks for what several reports give together ("Which company, reported by two outlets, …?")
+    authorship: bool = False  # asks who wrote an article ("Who is the author of …?"), which its byline answers
 
     @property
     def labels(self) -> frozenset[str]:
@@ -376,6 +377,18 @@ def _reports_asked(doc) -> tuple[ReportsAsked | None, set[int]]:
     return ReportsAsked(topic, focus, differing, yes_no), words
 
 
+def _asks_authorship(doc) -> bool:
+    """Whether the question is about who wrote something: a verb of writing or a noun for a
+    writer ("Who wrote…?", "Which journalist…?", "the author of…")."""
+    from rag.lexicon import names_a_writer  # rag.lexicon reads this module's kinds
+
+    return any(
+        (token.pos_ == "VERB" and names_a_writer(token.lemma_, "v"))
+        or (token.pos_ == "NOUN" and names_a_writer(token.lemma_, "n"))
+        for token in doc
+    )
+
+
 def _polar(doc) -> bool:
     """A yes/no question: its own clause opens with an auxiliary or a form of "be" ("Did…",
     "Is…", "Has…", "Can…", "Were…") and asks for no wh-word, nor to choose ("Is it simple or
@@ -504,4 +517,5 @@ def analyse(question: str, events: bool = True) -> Question:
         reports=reports,
         event=event,
         joins=bool(joined_reports) and kind in {PERSON, PLACE, ORGANISATION},
+        authorship=kind in {PERSON, None} and _asks_authorship(doc),
     )

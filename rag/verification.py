@@ -318,7 +318,8 @@ def polarity(question: Question, sentence: str) -> bool | None:
     it states the question's own verb with the question's polarity, False (no) when with the
     opposite ("did not leave", "never left"), None when it does not state that verb as fact: a
     paraphrase, a verb under another ("refused to leave", "denied that it left"), a condition
-    ("if it leaves") or left open by a modal ("may leave")."""
+    ("if it leaves"), left open by a modal ("may leave"), or with its parties the other way
+    round ("Did Y beat X?" against "X beat Y": the sentence does not say whether Y also did)."""
     readings = set()
     for token, same in _shared_verbs(parse(question.text), _verbs_by_lemma(parse(sentence))):
         asked_modals = {c.lower_ for c in token.children if c.dep_ == "aux"} & _OPEN_MODALS
@@ -328,6 +329,9 @@ def polarity(question: Question, sentence: str) -> bool | None:
             modals = {c.lower_ for c in verb.children if c.dep_ == "aux"} & _OPEN_MODALS
             if modals - asked_modals:
                 continue
+            lemma = token.lemma_.lower()
+            if _swapped({lemma: verb_roles(token)}, {lemma: verb_roles(verb)}):
+                continue  # "Did Y beat X?" against "X beat Y": no reading either way
             readings.add(negated(verb) == negated(token))
     return readings.pop() if len(readings) == 1 else None
 
@@ -374,6 +378,21 @@ def _argument_words(token) -> set[str]:
     return {fold(t.text) for t in token.subtree if not t.is_stop and not t.is_punct and len(t.text) > 1}
 
 
+def verb_roles(verb) -> dict[str, set[str]]:
+    """The words of one verb's doer ("agent") and of what it acts on ("patient")."""
+    slot: dict[str, set[str]] = {"agent": set(), "patient": set()}
+    for child in verb.children:
+        if child.dep_ == "nsubj":
+            slot["agent"] |= _argument_words(child)
+        elif child.dep_ in {"dobj", "nsubjpass"}:
+            slot["patient"] |= _argument_words(child)
+        elif child.dep_ == "agent":
+            for grandchild in child.children:
+                if grandchild.dep_ == "pobj":
+                    slot["agent"] |= _argument_words(grandchild)
+    return slot
+
+
 def roles(doc) -> dict[str, dict[str, set[str]]]:
     """For each verb lemma: the words of its doer ("agent") and of what it acts on ("patient")."""
     found: dict[str, dict[str, set[str]]] = {}
@@ -381,15 +400,8 @@ def roles(doc) -> dict[str, dict[str, set[str]]]:
         if token.pos_ not in {"VERB", "AUX"}:
             continue
         slot = found.setdefault(token.lemma_.lower(), {"agent": set(), "patient": set()})
-        for child in token.children:
-            if child.dep_ == "nsubj":
-                slot["agent"] |= _argument_words(child)
-            elif child.dep_ in {"dobj", "nsubjpass"}:
-                slot["patient"] |= _argument_words(child)
-            elif child.dep_ == "agent":
-                for grandchild in child.children:
-                    if grandchild.dep_ == "pobj":
-                        slot["agent"] |= _argument_words(grandchild)
+        for role, words in verb_roles(token).items():
+            slot[role] |= words
     return found
 
 

@@ -281,6 +281,65 @@ def bridge_service(tmp_path_factory, embedder):
     return indexed_articles(tmp_path_factory.mktemp("bridge"), {"bridge.txt": BRIDGE}, embedder)
 
 
+HARBOUR = (
+    "Harbour Board Settles Toll Dispute\n\n"
+    "The harbour board's approach echoes the one it took in earlier disputes with shipping firms. "
+    "That approach settled the ferry strike of 2019 and the pilots' pay dispute.\n\n"
+    "The board met on Friday in Port Elwyn. The toll will rise in May.\n"
+)
+
+
+@pytest.fixture(scope="module")
+def harbour_service(tmp_path_factory, embedder):
+    return indexed_articles(tmp_path_factory.mktemp("harbour"), {"harbour.txt": HARBOUR}, embedder)
+
+
+def test_a_sentence_pointing_back_to_the_cited_one_is_quoted_with_it(harbour_service):
+    """A cited sentence that announces what the next one names ("… earlier disputes. That approach
+    settled X and Y.") is quoted and cited together with it, as one span of the article."""
+    generator = ScriptedGenerator("earlier disputes", judgement=0.9)
+    answer = scripted(harbour_service, generator).ask(
+        "In which earlier disputes did the harbour board use the same approach?"
+    )
+    assert not answer.abstained
+    assert "ferry strike of 2019 and the pilots' pay dispute" in answer.answer
+    [citation] = answer.citations
+    text = (harbour_service.articles_dir / citation.source).read_text("utf-8")
+    assert text[citation.start : citation.end] == citation.text
+    assert citation.text.startswith("The harbour board's approach") and citation.text.endswith("pay dispute.")
+
+
+def test_a_sentence_not_pointing_back_is_not_joined(harbour_service):
+    generator = ScriptedGenerator("met on Friday", judgement=0.9)
+    answer = scripted(harbour_service, generator).ask("When did the harbour board meet in Port Elwyn?")
+    assert not answer.abstained
+    assert answer.citations[0].text == "The board met on Friday in Port Elwyn."
+
+
+MARKETS = (
+    "Orlen Dairy lifts outlook as quarterly sales jump 12%\n\n"
+    "Orlen Dairy raised its forecast on Thursday after strong cheese exports.\n\n"
+    "Marta Kowalczyk\n"
+)
+
+
+@pytest.fixture(scope="module")
+def markets_service(tmp_path_factory, embedder):
+    return indexed_articles(tmp_path_factory.mktemp("markets"), {"dairy.txt": MARKETS}, embedder)
+
+
+def test_a_byline_answers_who_wrote_and_nothing_else(markets_service):
+    """The byline sentence ("“<title>” is by <author>.") repeats the headline, so a judge reading
+    it finds the question's topic there; it is offered only for who wrote the article."""
+    generator = ScriptedGenerator(None, judgement=0.9)
+    wrote = scripted(markets_service, generator).ask("Who wrote the story about Orlen Dairy's outlook?")
+    assert not wrote.abstained and "Marta Kowalczyk" in wrote.answer
+    generator = ScriptedGenerator(None, judgement=0.9)
+    sales = scripted(markets_service, generator).ask("How much did Orlen Dairy's quarterly sales grow?")
+    assert all("is by" not in sentence for sentence in generator.judged)
+    assert "Marta Kowalczyk" not in sales.answer
+
+
 def test_a_yes_no_question_opens_with_yes_when_parse_and_model_agree(festival_service):
     generator = ScriptedGenerator(None, judgement=0.9, affirmation=0.9)
     answer = scripted(festival_service, generator).ask("Did the mayor lead the lantern parade at the festival?")

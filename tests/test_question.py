@@ -128,3 +128,19 @@ def test_names_joined_by_and_are_sides_only_when_each_says_or_thinks_something(q
     asked = analyse(question)
     assert asked.sides == sides
     assert asked.compares is bool(sides)
+
+
+@pytest.mark.parametrize(
+    ("question", "authorship"),
+    [
+        ("Who wrote the column about the port strike?", True),
+        ("Which journalist is behind the report on the mill closure?", True),
+        ("Who is the author of the opinion piece on rents?", True),
+        ("Who penned the editorial on the harbour toll?", True),
+        ("Who reported the fire to the police?", False),
+        ("Which minister announced the flood fund?", False),
+        ("Who scored the winning goal on Sunday?", False),
+    ],
+)
+def test_questions_about_who_wrote_the_article(question, authorship):
+    assert analyse(question).authorship is authorship

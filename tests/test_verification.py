@@ -90,6 +90,15 @@ def test_what_a_sentence_says_to_a_yes_no_question():
     assert answers("Did the envoys leave the talks in Lisbon?", "The envoys did not leave the talks in Lisbon.")
 
 
+def test_a_yes_no_question_with_its_parties_the_other_way_round_gets_no_yes():
+    """"Did Y beat X?" against "X beat Y": the verb is stated, but of other parties."""
+    asked = analyse("Did Harrow Athletic beat Fenwick Rovers in the final?")
+    assert polarity(asked, "Fenwick Rovers beat Harrow Athletic 2-0 in the final on Sunday.") is None
+    assert polarity(asked, "Harrow Athletic beat Fenwick Rovers 2-0 in the final on Sunday.") is True
+    passive = analyse("Was Fenwick Rovers beaten by Harrow Athletic?")
+    assert polarity(passive, "Fenwick Rovers beat Harrow Athletic 2-0 in the final on Sunday.") is None
+
+
 def test_accents_are_folded_when_matching_names():
     sentence = "The council in Zürich voted on Tuesday to close the Quai bridge to cars."
     assert answers("When did the council in Zurich vote to close the bridge?", sentence)
