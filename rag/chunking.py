@@ -22,11 +22,18 @@ SENTENCE_END = re.compile(r"[.!?…][\"'”’)\]]*\s*$")
 _BULLET = re.compile(r"\s*(?:[•*·\-–]|\d+[.)])\s")
 
 
+def _title_case(line: str) -> bool:
+    """A headline in title case ("China Backs Reset as Summit Looms"): most of its longer words
+    capitalised, which a hard-wrapped line of prose never is."""
+    words = [word for word in line.split() if len(word) > 3]
+    return len(words) >= 3 and sum(word[0].isupper() for word in words) >= 0.8 * len(words)
+
+
 def _line_breaks(text: str, start: int, end: int) -> list[int]:
     """Offsets of the line breaks in text[start:end] that end a sentence for sure.
 
-    A blank line, a line that ends in closing punctuation, a short line (heading, byline) and
-    the line before a list item end a unit; a hard-wrapped line inside a paragraph does not.
+    A blank line, a line that ends in closing punctuation, a short line (heading, byline), a
+    headline in title case and the line before a list item end a unit; a hard-wrapped line inside a paragraph does not.
     """
     breaks = []
     line_start = start
@@ -39,6 +46,7 @@ def _line_breaks(text: str, start: int, end: int) -> list[int]:
             or not following.strip()
             or line.endswith((".", "!", "?", ":", '"', "”", "’", ")"))
             or len(line) < 60
+            or _title_case(line)
             or _BULLET.match(following)
         ):
             breaks.append(newline)

@@ -38,3 +38,17 @@ def test_a_sentence_longer_than_a_passage_is_cut_at_words(embedder):
     passages = split_article(article, 50, 10, embedder.count_tokens)
     assert len(passages) >= 8
     assert all(embedder.count_tokens(p.text) <= 50 for p in passages)
+
+
+def test_a_long_headline_in_title_case_is_a_sentence_of_its_own():
+    text = (
+        "Harbour Board Backs New Toll Plan as Ferry Operators Threaten Strike Action\n"
+        "Port Elwyn Councillors Split Over Funding for the Quai Bridge Replacement Work\n"
+        "The harbour board approved the toll on Friday after a long debate, and ferry operators said\n"
+        "they would meet on Monday to decide on a strike.\n"
+    )
+    sentences = [text[start:end] for start, end in sentence_spans(text)]
+    assert sentences[0] == "Harbour Board Backs New Toll Plan as Ferry Operators Threaten Strike Action"
+    assert sentences[1] == "Port Elwyn Councillors Split Over Funding for the Quai Bridge Replacement Work"
+    # a hard-wrapped line of prose still runs on into the next
+    assert sentences[2].startswith("The harbour board approved") and sentences[2].endswith("on a strike.")
