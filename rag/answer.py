@@ -47,11 +47,12 @@ from rag.joins import joined_answer
 from rag.question import Question, analyse
 from rag.replies import ABSTENTION, MISSING_SIDE, Answer, Citation, Event, Finished, Queued, QuestionError, Retrieved, Token
 from rag.reports import Reading, compare, compared_on, report_sentences, reports_text
+from rag.index import passage_text
 from rag.retrieval import HybridRetriever, ScoredPassage
 from rag.settings import Settings
 from rag.sides import assign_sides, side_candidates, side_questions
 from rag.timeframe import DateWindow, bounded, date_event, search_in_time
-from rag.verification import EvidenceCheck, check_claim, check_evidence, coverage, locate, polarity
+from rag.verification import EvidenceCheck, check_claim, check_evidence, coverage, locate, missing_constraints, polarity
 
 REPORTS_POOL = 3  # reports compared or joined: sentences ranked, in multiples of `evidence_sentences`, to find one per article
 
@@ -296,7 +297,15 @@ class Assistant:
             scored = self.ranker.scored(search_query, passages)
             if not asked.authorship:  # a byline answers who wrote, and nothing else
                 scored = [sentence for sentence in scored if not sentence.byline]
-            evidence = best_sentences(scored, limit)
+            if sided:
+                evidence = best_sentences(scored, limit)
+            else:  # the sentences meeting the question's names and numbers first
+                articles = self._articles(passages)
+                meets = [
+                    not missing_constraints(asked, s.text, _context(passages[s.passage]), articles[s.source])
+                    for s in scored
+                ]
+                evidence = best_sentences(scored, limit, first=meets)
             if asked.newest_first:
                 evidence = newest_first(evidence, passages)
         queued = bool(evidence) and bool(ahead := self.generator.busy())
@@ -457,9 +466,12 @@ class Assistant:
         if asked.joins:  # facts several reports give, which no join found: one passage must state them all
             min_coverage = 1.0
 
+        articles = self._articles(passages)
+
         def passes(number: int) -> bool:
             sentence = evidence[number - 1]
-            check = check_evidence(asked, sentence.text, _context(passages[sentence.passage]), min_coverage)
+            context = _context(passages[sentence.passage])
+            check = check_evidence(asked, sentence.text, context, min_coverage, articles[sentence.source])
             verdict.checked[number] = check
             verdict.near_miss = verdict.near_miss or check.near_miss
             return check.answers
@@ -528,6 +540,17 @@ class Assistant:
                 scores[number] = self._probability(asked, number, evidence, verdict, judged)
         verdict.accepted = first_answering(verdict.candidates, verdict.chosen, scores, threshold)
         verdict.judge = verdict.judged.get(verdict.accepted[0])
+
+    def _articles(self, passages: Sequence[ScoredPassage]) -> dict[str, str]:
+        """The whole text of each retrieved article, with its title, author and date, where a
+        name the question takes from elsewhere in the article is met (`missing_constraints`)."""
+        texts = {}
+        for passage in passages:
+            if passage.source not in texts:
+                stored = self.retriever.index.keywords.passages_of(passage.source)
+                body = "\n".join(passage_text(document) for document in stored)
+                texts[passage.source] = _context(passage).split("\n", 1)[0] + "\n" + body
+        return texts
 
     def _rule(self) -> tuple[float, AnswerModel, float]:
         """The minimum coverage, the answer model and its threshold: those fitted with a model

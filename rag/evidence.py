@@ -116,11 +116,16 @@ class SentenceRanker:
         return best_sentences(self.scored(question, passages), limit)
 
 
-def best_sentences(scored: Sequence[EvidenceSentence], limit: int) -> list[EvidenceSentence]:
-    """The `limit` best of the scored sentences, best first; a "This…" sentence that follows a
-    chosen one comes along, since it finishes that sentence's thought. Picking more or fewer
-    from the same scored sentences encodes nothing again."""
-    order = sorted(range(len(scored)), key=lambda i: scored[i].score, reverse=True)
+def best_sentences(
+    scored: Sequence[EvidenceSentence], limit: int, first: Sequence[bool] | None = None
+) -> list[EvidenceSentence]:
+    """The `limit` best of the scored sentences, best first, those marked in `first` before the
+    others; a "This…" sentence that follows a chosen one comes along, since it finishes that
+    sentence's thought. Picking more or fewer from the same scored sentences encodes nothing
+    again."""
+    order = sorted(
+        range(len(scored)), key=lambda i: (first[i] if first is not None else True, scored[i].score), reverse=True
+    )
     chosen = order[:limit]
     for index in list(chosen):
         if index + 1 < len(scored) and scored[index + 1].follows and index + 1 not in chosen:

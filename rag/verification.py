@@ -20,14 +20,14 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import lru_cache
 
 from rag.citations import content_words, number_held, numbers
 from rag.citations import names as capitalised_runs
 from rag.lexicon import name_forms, noun_kinds
 from rag.nlp import contains_phrase, fold, folded_words, parse
-from rag.question import MONTHS, ORGANISATION, PERSON, PLACE, QUANTITY, TIME, Question, content_stems, stem
+from rag.question import CALENDAR_WORDS, MONTHS, ORGANISATION, PERSON, PLACE, QUANTITY, TIME, Question, content_stems, stem
 
 _YEAR = re.compile(r"\b(?:1[0-9]|20)\d\d\b")
 _DECADE = re.compile(r"(?:1[0-9]|20)\d0['’]?s")
@@ -147,7 +147,11 @@ def kind_candidates(question: Question, text: str) -> list[str]:
     if question.kind == QUANTITY:
         found += [t.text for t in doc if t.like_num and not contains_phrase(asked, t.text)]
     if question.kind in {PERSON, PLACE, ORGANISATION}:  # names spaCy's small model left untyped
-        found += [t.text for t in doc if t.pos_ == "PROPN" and not contains_phrase(asked, t.text)]
+        found += [
+            t.text for t in doc
+            if t.pos_ == "PROPN" and not t.ent_type_ and fold(t.text).removesuffix("s") not in CALENDAR_WORDS
+            and not contains_phrase(asked, t.text)
+        ]
     if question.kind == TIME:  # years, decades, months, and the "19th" of "the 19th century"
         found += [
             t.text for t in doc
@@ -336,18 +340,36 @@ def polarity(question: Question, sentence: str) -> bool | None:
     return readings.pop() if len(readings) == 1 else None
 
 
-def check_evidence(
-    question: Question, sentence: str, context: str, min_coverage: float
-) -> EvidenceCheck:
-    """Whether `sentence` (with `context`, its passage and article title) answers `question`."""
-    text = context + " " + sentence
+def _names_missing(question: Question, text: str) -> list[str]:
     words = folded_words(text)
-    missing = [
+    return [
         name for name in question.names
         if not name_present(name, words, text) or (name in question.people and not _person_present(name, words))
     ]
-    context_numbers = numbers(text)
-    missing += [number for number in question.numbers if not number_held(number, context_numbers)]
+
+
+def missing_constraints(question: Question, sentence: str, context: str, article: str = "") -> list[str]:
+    """The question's names, years and numbers that neither `sentence` nor `context` (its
+    passage and the article's title) holds. A name the article gives elsewhere (`article`, its
+    whole text) counts as held: news names a person in full once, then by surname or "she", and
+    spells out an acronym once. Years, numbers, months and weekdays must stand in the passage
+    itself, where a near miss (another year, another day) is told apart."""
+    text = context + " " + sentence
+    missing = _names_missing(question, text)
+    elsewhere = [name for name in missing if fold(name).removesuffix("s") not in CALENDAR_WORDS]  # not dates
+    if elsewhere and article:
+        found = set(elsewhere) - set(_names_missing(replace(question, names=tuple(elsewhere)), article))
+        missing = [name for name in missing if name not in found]
+    held = numbers(text)
+    return missing + [number for number in question.numbers if not number_held(number, held)]
+
+
+def check_evidence(
+    question: Question, sentence: str, context: str, min_coverage: float, article: str = ""
+) -> EvidenceCheck:
+    """Whether `sentence` (with `context`, its passage and article title; `article`, the whole
+    article) answers `question`."""
+    missing = missing_constraints(question, sentence, context, article)
     share = coverage(question, context, sentence)
     if missing:
         near = None

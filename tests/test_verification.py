@@ -2,7 +2,7 @@
 its evidence says. Each failure kind gets general cases written here, about invented events."""
 
 from rag.question import analyse
-from rag.verification import check_claim, check_evidence, kind_candidates, polarity
+from rag.verification import check_claim, check_evidence, kind_candidates, missing_constraints, polarity
 
 
 def answers(question: str, sentence: str, context: str = "") -> bool:
@@ -99,6 +99,24 @@ def test_a_yes_no_question_with_its_parties_the_other_way_round_gets_no_yes():
     assert polarity(passive, "Fenwick Rovers beat Harrow Athletic 2-0 in the final on Sunday.") is None
 
 
+def test_a_name_given_elsewhere_in_the_article_is_met_but_not_a_year_or_a_month():
+    """News names a person in full once and then by surname, and spells out an acronym once;
+    the passage holding the quote may have neither. Dates stay with the passage."""
+    sentence = '"The toll is fair and it will stay," Morrow said on Tuesday.'
+    context = "Harbour toll row\nFerry operators threatened a strike over the new harbour toll."
+    article = ("Harbour toll row\nMayor Tessa Morrow of Port Elwyn opened the Harbour Trust Authority (HTA) meeting "
+               "in March 2023.\n" + context)
+    asked = analyse("What did Tessa Morrow tell the HTA about the harbour toll?")
+    assert set(missing_constraints(asked, sentence, context)) == {"Tessa Morrow", "HTA"}
+    assert missing_constraints(asked, sentence, context, article) == []
+    for question in ("What did Tessa Morrow say about the toll in 2023?",
+                     "What did Tessa Morrow say about the toll in March?"):
+        assert missing_constraints(analyse(question), sentence, context, article), question
+    # another person of the same surname elsewhere does not stand in for the one asked about
+    other = analyse("What did Helen Morrow say about the harbour toll?")
+    assert missing_constraints(other, sentence, context, article) == ["Helen Morrow"]
+
+
 def test_accents_are_folded_when_matching_names():
     sentence = "The council in Zürich voted on Tuesday to close the Quai bridge to cars."
     assert answers("When did the council in Zurich vote to close the bridge?", sentence)
@@ -140,6 +158,14 @@ def test_kind_candidates_leave_out_what_the_question_states():
     found = kind_candidates(question, "Lavinia Orr met Piet Hallam in Geneva.")
     assert "Piet Hallam" in found
     assert not any("Lavinia" in item or "Orr" in item or "Geneva" in item for item in found)
+
+
+def test_a_weekday_or_a_name_of_another_kind_does_not_answer_who():
+    """A proper noun spaCy typed as a date or a place is not a person left untyped."""
+    question = analyse("Who scored Harrow Athletic's goal in their 1-0 win in Kessington?")
+    assert kind_candidates(question, "Athletic won the other semi-final 1-0 in Kessington on Tuesday.") == []
+    assert not answers(question.text, "Athletic won the other semi-final 1-0 in Kessington on Tuesday.")
+    assert "Dara Quill" in kind_candidates(question, "Dara Quill scored for Athletic in Kessington on Tuesday.")
 
 
 # --- answers that leave out or change the asked fact ------------------------------------------
