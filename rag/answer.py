@@ -43,11 +43,11 @@ from rag.conversation import standalone_question
 from rag.dates import dating_note, spoken
 from rag.evidence import EvidenceSentence, SentenceRanker, best_sentences, completed, newest_first
 from rag.generators import Generator, Selection, Waiting
+from rag.index import passage_text
 from rag.joins import joined_answer
 from rag.question import Question, analyse
 from rag.replies import ABSTENTION, MISSING_SIDE, Answer, Citation, Event, Finished, Queued, QuestionError, Retrieved, Token
 from rag.reports import Reading, compare, compared_on, report_sentences, reports_text
-from rag.index import passage_text
 from rag.retrieval import HybridRetriever, ScoredPassage
 from rag.settings import Settings
 from rag.sides import assign_sides, side_candidates, side_questions
@@ -211,13 +211,17 @@ def _rounded(values: dict[str, Any]) -> dict[str, Any]:
     return {key: round(value, 6) if isinstance(value, float) else value for key, value in values.items()}
 
 
-def _context(passage: ScoredPassage) -> str:
-    """What a sentence may lean on for the question's names and numbers: its passage and byline."""
+def _header(passage: ScoredPassage) -> str:
+    """The article's title, author and date, on one line."""
     # the date both as stored and as written ("2025-03-03", "3 March 2025"), so that a question's
     # day and month ("on 3 March") are met by the article's date
     published = [passage.published, spoken(passage.published)] if passage.published else []
-    header = " ".join(filter(None, [passage.title, passage.author, *published]))
-    return f"{header}\n{passage.text}"
+    return " ".join(filter(None, [passage.title, passage.author, *published]))
+
+
+def _context(passage: ScoredPassage) -> str:
+    """What a sentence may lean on for the question's names and numbers: its passage and byline."""
+    return f"{_header(passage)}\n{passage.text}"
 
 
 def _quoted(sentence: str) -> str:
@@ -549,7 +553,7 @@ class Assistant:
             if passage.source not in texts:
                 stored = self.retriever.index.keywords.passages_of(passage.source)
                 body = "\n".join(passage_text(document) for document in stored)
-                texts[passage.source] = _context(passage).split("\n", 1)[0] + "\n" + body
+                texts[passage.source] = f"{_header(passage)}\n{body}"
         return texts
 
     def _rule(self) -> tuple[float, AnswerModel, float]:

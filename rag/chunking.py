@@ -33,7 +33,8 @@ def _line_breaks(text: str, start: int, end: int) -> list[int]:
     """Offsets of the line breaks in text[start:end] that end a sentence for sure.
 
     A blank line, a line that ends in closing punctuation, a short line (heading, byline), a
-    headline in title case and the line before a list item end a unit; a hard-wrapped line inside a paragraph does not.
+    headline in title case and the line before a list item end a unit; a hard-wrapped line
+    inside a paragraph does not.
     """
     breaks = []
     line_start = start
