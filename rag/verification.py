@@ -341,11 +341,18 @@ def polarity(question: Question, sentence: str) -> bool | None:
 
 
 def _names_missing(question: Question, text: str) -> list[str]:
+    return list(_absent_names(question.names, question.people, text))
+
+
+@lru_cache(maxsize=256)
+def _absent_names(names: tuple[str, ...], people: tuple[str, ...], text: str) -> tuple[str, ...]:
+    """The names `text` does not hold; cached, since every sentence of an article asks its whole
+    text the same."""
     words = folded_words(text)
-    return [
-        name for name in question.names
-        if not name_present(name, words, text) or (name in question.people and not _person_present(name, words))
-    ]
+    return tuple(
+        name for name in names
+        if not name_present(name, words, text) or (name in people and not _person_present(name, words))
+    )
 
 
 def missing_constraints(question: Question, sentence: str, context: str, article: str = "") -> list[str]:
