@@ -135,6 +135,23 @@ def verb_kind(lemma: str) -> str | None:
         return senses[0].lexname() if senses else None
 
 
+_MEASURES = ("unit_of_measurement.n.01", "time_unit.n.01", "time_period.n.01", "proportion.n.01")
+
+
+@lru_cache(maxsize=4096)
+def is_measure(lemma: str) -> bool:
+    """Whether a noun, in one of its two usual senses, is a unit or a span of something
+    ("dollar", "kilometre", "year", "minute", "percent") rather than a thing counted
+    ("people", "cars", "goals")."""
+    reader = wordnet()
+    with _reading:
+        roots = {reader.synset(name) for name in _MEASURES}
+        return any(
+            ({sense} | set(sense.closure(lambda s: s.hypernyms()))) & roots
+            for sense in reader.synsets(lemma.lower(), pos="n")[:_SENSES]
+        )
+
+
 _WRITERS = ("writer.n.01", "reporter.n.01")  # authors, journalists, columnists; reporters
 _WRITING = frozenset({"write.v.01", "write.v.02", "author.v.01"})
 

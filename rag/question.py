@@ -114,6 +114,7 @@ class Question:
     event: EventTime | None = None  # a time given by an event ("before the Riyadh talks")
     joins: bool = False  # asks for what several reports give together ("Which company, reported by two outlets, …?")
     authorship: bool = False  # asks who wrote an article ("Who is the author of …?"), which its byline answers
+    counted: str = ""  # the things a "how many" question counts ("people"), when not a unit or a span of time
 
     @property
     def labels(self) -> frozenset[str]:
@@ -377,6 +378,20 @@ def _reports_asked(doc) -> tuple[ReportsAsked | None, set[int]]:
     return ReportsAsked(topic, focus, differing, yes_no), words
 
 
+def _counted(doc) -> str:
+    """The noun a "how many" question counts ("How many young people …?": "people"), unless it is
+    a unit or a span ("dollars", "kilometres", "years"), which a sum, a distance or a date answers."""
+    from rag.lexicon import is_measure  # rag.lexicon reads this module's kinds
+
+    for token in doc[:-2]:
+        if token.lower_ == "how" and doc[token.i + 1].lower_ == "many":
+            noun = next((t for t in doc[token.i + 2 : token.i + 5] if t.pos_ == "NOUN"), None)
+            if noun is not None and not is_measure(noun.lemma_):
+                return noun.lemma_.lower()
+            return ""
+    return ""
+
+
 def _asks_authorship(doc) -> bool:
     """Whether the question is about who wrote something: a verb of writing or a noun for a
     writer ("Who wrote…?", "Which journalist…?", "the author of…")."""
@@ -518,4 +533,5 @@ def analyse(question: str, events: bool = True) -> Question:
         event=event,
         joins=bool(joined_reports) and kind in {PERSON, PLACE, ORGANISATION},
         authorship=kind in {PERSON, None} and _asks_authorship(doc),
+        counted=_counted(doc) if kind == QUANTITY else "",
     )

@@ -29,6 +29,7 @@ from rag.lexicon import name_forms, noun_kinds
 from rag.nlp import contains_phrase, fold, folded_words, parse
 from rag.question import CALENDAR_WORDS, MONTHS, ORGANISATION, PERSON, PLACE, QUANTITY, TIME, Question, content_stems, stem
 
+_MEASURE_LABELS = frozenset({"MONEY", "PERCENT", "DATE", "TIME"})  # spaCy's labels of sums, shares and times
 _YEAR = re.compile(r"\b(?:1[0-9]|20)\d\d\b")
 _DECADE = re.compile(r"(?:1[0-9]|20)\d0['’]?s")
 _ORDINAL = re.compile(r"\d+(?:st|nd|rd|th)", re.IGNORECASE)
@@ -140,12 +141,14 @@ def kind_candidates(question: Question, text: str) -> list[str]:
         return []
     asked = folded_words(question.text)
     doc = parse(text)
+    # things counted ("How many people…?") are not answered by a sum, a share, a date or a time
+    measures = _MEASURE_LABELS if question.counted else frozenset()
     found = []
     for entity in doc.ents:
-        if entity.label_ in question.labels and not contains_phrase(asked, entity.text):
+        if entity.label_ in question.labels - measures and not contains_phrase(asked, entity.text):
             found.append(entity.text)
     if question.kind == QUANTITY:
-        found += [t.text for t in doc if t.like_num and not contains_phrase(asked, t.text)]
+        found += [t.text for t in doc if t.like_num and t.ent_type_ not in measures and not contains_phrase(asked, t.text)]
     if question.kind in {PERSON, PLACE, ORGANISATION}:  # names spaCy's small model left untyped
         found += [
             t.text for t in doc

@@ -168,6 +168,20 @@ def test_a_weekday_or_a_name_of_another_kind_does_not_answer_who():
     assert "Dara Quill" in kind_candidates(question, "Dara Quill scored for Athletic in Kessington on Tuesday.")
 
 
+def test_things_counted_are_not_answered_by_a_time_a_sum_or_a_share():
+    """"How many people…?" is not answered by "47 minutes", "$3 million" or "31%"; "how many
+    years" or "how many dollars" still are."""
+    people = analyse("How many residents were moved out of the flooded district?")
+    assert people.counted == "resident"
+    sentence = "Residents of the flooded district slept 47 minutes less after 9 p.m., and rents rose 31% to $3 million."
+    assert kind_candidates(people, sentence) == []
+    assert "1,850" in kind_candidates(people, "About 1,850 residents were moved out of the flooded district.")
+    years = analyse("How many years did the district stay closed?")
+    assert years.counted == "" and "three" in kind_candidates(years, "The district stayed closed for three years.")
+    dollars = analyse("How many dollars did the repairs cost?")
+    assert dollars.counted == "" and kind_candidates(dollars, "The repairs cost $3 million.")
+
+
 # --- answers that leave out or change the asked fact ------------------------------------------
 
 
