@@ -344,7 +344,7 @@ def polarity(question: Question, sentence: str) -> bool | None:
 
 
 def _names_missing(question: Question, text: str) -> list[str]:
-    return list(_absent_names(question.names, question.people, text))
+    return list(_absent_names(question.names, question.people, text)) if question.names else []
 
 
 @lru_cache(maxsize=256)
@@ -370,6 +370,8 @@ def missing_constraints(question: Question, sentence: str, context: str, article
     if elsewhere and article:
         found = set(elsewhere) - set(_names_missing(replace(question, names=tuple(elsewhere)), article))
         missing = [name for name in missing if name not in found]
+    if not question.numbers:
+        return missing
     held = numbers(text)
     return missing + [number for number in question.numbers if not number_held(number, held)]
 
