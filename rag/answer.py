@@ -293,6 +293,7 @@ class Assistant:
             return
         scored: list[EvidenceSentence] = []
         evidence: list[EvidenceSentence] = []
+        articles: dict[str, str] = {}  # each retrieved article's whole text, read once (`_articles`)
         # named sides set side by side are answered side by side, each from its own sentence,
         # found among more of the passages' sentences than one answer needs
         sided = len(asked.sides) >= 2
@@ -328,7 +329,7 @@ class Assistant:
         judged: dict[str, float] = {}  # the judge's score of each sentence read, by its text
         verdict = None
         if evidence and self._quick_path_open():
-            verdict, told = yield from self.quick_verdict(asked, evidence, passages, judged, queued)
+            verdict, told = yield from self.quick_verdict(asked, evidence, passages, judged, queued, articles)
             queued = queued or told
         if verdict is None and evidence and self.settings.selection == "generator":
             titles = [passages[s.passage].title for s in evidence]
@@ -347,7 +348,7 @@ class Assistant:
             timings["select_ms"] = round((selected_at - retrieved_at) * 1000, 1)
 
         verify_started = time.perf_counter()
-        verdict = verdict or self.verify(asked, evidence, passages, selection, judged)
+        verdict = verdict or self.verify(asked, evidence, passages, selection, judged, articles)
         verified_at = time.perf_counter()
         judged_sentence = evidence[verdict.accepted[0] - 1].text if verdict.accepted else ""
         evidence = with_followers(evidence, verdict.accepted, scored, passages)
@@ -413,6 +414,7 @@ class Assistant:
         passages: Sequence[ScoredPassage],
         judged: dict[str, float],
         queued: bool = False,
+        articles: dict[str, str] | None = None,
     ) -> collections.abc.Generator[Queued, None, tuple[Verdict | None, bool]]:
         """The system's best candidate, accepted before the model is asked to choose when the
         judge is sure enough of it (`RAG_QUICK_THRESHOLD`): the verdict (None when the model
@@ -422,7 +424,7 @@ class Assistant:
         Reading five sentences to choose among them is most of an answer's time; a sentence the
         judge already finds this likely to answer is, measured on SQuAD 2.0, right as often as
         the model's own choice, so the choosing is left out for it."""
-        verdict = self.candidates(asked, evidence, passages, Selection([]), budget=1)
+        verdict = self.candidates(asked, evidence, passages, Selection([]), budget=1, articles=articles)
         if not verdict.candidates:
             return None, False
         sentence = evidence[verdict.candidates[0] - 1].text
@@ -445,10 +447,12 @@ class Assistant:
         passages: Sequence[ScoredPassage],
         selection: Selection,
         judged: dict[str, float] | None = None,
+        articles: dict[str, str] | None = None,
     ) -> Verdict:
         """Keep the chosen sentences that answer; when none does, try the best-ranked others.
-        `judged` keeps the judge's scores by sentence, so one asked twice is read once."""
-        verdict = self.candidates(asked, evidence, passages, selection)
+        `judged` keeps the judge's scores by sentence, so one asked twice is read once;
+        `articles`, the articles' texts when already read (`_articles`)."""
+        verdict = self.candidates(asked, evidence, passages, selection, articles=articles)
         if verdict.candidates:
             self.judge_candidates(asked, evidence, verdict, {} if judged is None else judged)
         return verdict
@@ -460,6 +464,7 @@ class Assistant:
         passages: Sequence[ScoredPassage],
         selection: Selection,
         budget: int | None = None,
+        articles: dict[str, str] | None = None,
     ) -> Verdict:
         """The sentences to judge, in order (at most `budget`, by default the settings' judge
         budget): the generator's choices that meet the question's constraints, then the
@@ -470,7 +475,7 @@ class Assistant:
         if asked.joins:  # facts several reports give, which no join found: one passage must state them all
             min_coverage = 1.0
 
-        articles = self._articles(passages)
+        articles = articles or self._articles(passages)
 
         def passes(number: int) -> bool:
             sentence = evidence[number - 1]

@@ -138,18 +138,23 @@ def verb_kind(lemma: str) -> str | None:
 _MEASURES = ("unit_of_measurement.n.01", "time_unit.n.01", "time_period.n.01", "proportion.n.01")
 
 
+def _noun_under(lemma: str, roots: tuple[str, ...]) -> bool:
+    """Whether one of a noun's two usual senses is one of the `roots` synsets or lies under one."""
+    reader = wordnet()
+    with _reading:
+        under = {reader.synset(name) for name in roots}
+        return any(
+            ({sense} | set(sense.closure(lambda s: s.hypernyms()))) & under
+            for sense in reader.synsets(lemma.lower(), pos="n")[:_SENSES]
+        )
+
+
 @lru_cache(maxsize=4096)
 def is_measure(lemma: str) -> bool:
     """Whether a noun, in one of its two usual senses, is a unit or a span of something
     ("dollar", "kilometre", "year", "minute", "percent") rather than a thing counted
     ("people", "cars", "goals")."""
-    reader = wordnet()
-    with _reading:
-        roots = {reader.synset(name) for name in _MEASURES}
-        return any(
-            ({sense} | set(sense.closure(lambda s: s.hypernyms()))) & roots
-            for sense in reader.synsets(lemma.lower(), pos="n")[:_SENSES]
-        )
+    return _noun_under(lemma, _MEASURES)
 
 
 _WRITERS = ("writer.n.01", "reporter.n.01")  # authors, journalists, columnists; reporters
@@ -160,15 +165,11 @@ _WRITING = frozenset({"write.v.01", "write.v.02", "author.v.01"})
 def names_a_writer(lemma: str, pos: str) -> bool:
     """Whether a noun names one who writes ("author", "journalist", "columnist") or a verb
     means writing ("write", "pen", "author"), in one of its two usual senses."""
+    if pos != "v":
+        return _noun_under(lemma, _WRITERS)
     reader = wordnet()
     with _reading:
-        if pos == "v":
-            return any(sense.name() in _WRITING for sense in reader.synsets(lemma.lower(), pos="v")[:_SENSES])
-        roots = {reader.synset(name) for name in _WRITERS}
-        return any(
-            ({sense} | set(sense.closure(lambda s: s.hypernyms()))) & roots
-            for sense in reader.synsets(lemma.lower(), pos="n")[:_SENSES]
-        )
+        return any(sense.name() in _WRITING for sense in reader.synsets(lemma.lower(), pos="v")[:_SENSES])
 
 
 # Senses that make a noun something that happens ("talks", "merger", "flood", "death") rather

@@ -67,7 +67,12 @@ MONTHS = frozenset(
 )
 # Days and months the question names: evidence about another day does not answer it.
 _WEEKDAYS = frozenset("monday tuesday wednesday thursday friday saturday sunday".split())
-CALENDAR_WORDS = MONTHS | _WEEKDAYS  # month and weekday names, which a question may hold as dates
+_CALENDAR_WORDS = MONTHS | _WEEKDAYS
+
+
+def is_calendar_word(word: str) -> bool:
+    """A month's or a weekday's name ("March", "Fridays"), which a question may hold as a date."""
+    return fold(word).removesuffix("s") in _CALENDAR_WORDS
 
 
 def stem(word: str) -> str:
@@ -510,7 +515,7 @@ def analyse(question: str, events: bool = True) -> Question:
         numbers.append(number)
     for token in doc:
         calendar = fold(token.text).removesuffix("s")
-        if token.i in skip or calendar not in CALENDAR_WORDS or (calendar == "may" and token.pos_ != "PROPN"):
+        if token.i in skip or not is_calendar_word(token.text) or (calendar == "may" and token.pos_ != "PROPN"):
             continue
         if not any(calendar in fold(name) for name in names):
             names.append(token.text)

@@ -20,14 +20,14 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from functools import lru_cache
 
 from rag.citations import content_words, number_held, numbers
 from rag.citations import names as capitalised_runs
 from rag.lexicon import name_forms, noun_kinds
 from rag.nlp import contains_phrase, fold, folded_words, parse
-from rag.question import CALENDAR_WORDS, MONTHS, ORGANISATION, PERSON, PLACE, QUANTITY, TIME, Question, content_stems, stem
+from rag.question import MONTHS, ORGANISATION, PERSON, PLACE, QUANTITY, TIME, Question, content_stems, is_calendar_word, stem
 
 _MEASURE_LABELS = frozenset({"MONEY", "PERCENT", "DATE", "TIME"})  # spaCy's labels of sums, shares and times
 _YEAR = re.compile(r"\b(?:1[0-9]|20)\d\d\b")
@@ -152,7 +152,7 @@ def kind_candidates(question: Question, text: str) -> list[str]:
     if question.kind in {PERSON, PLACE, ORGANISATION}:  # names spaCy's small model left untyped
         found += [
             t.text for t in doc
-            if t.pos_ == "PROPN" and not t.ent_type_ and fold(t.text).removesuffix("s") not in CALENDAR_WORDS
+            if t.pos_ == "PROPN" and not t.ent_type_ and not is_calendar_word(t.text)
             and not contains_phrase(asked, t.text)
         ]
     if question.kind == TIME:  # years, decades, months, and the "19th" of "the 19th century"
@@ -366,9 +366,9 @@ def missing_constraints(question: Question, sentence: str, context: str, article
     itself, where a near miss (another year, another day) is told apart."""
     text = context + " " + sentence
     missing = _names_missing(question, text)
-    elsewhere = [name for name in missing if fold(name).removesuffix("s") not in CALENDAR_WORDS]  # not dates
+    elsewhere = tuple(name for name in missing if not is_calendar_word(name))  # dates stay with the passage
     if elsewhere and article:
-        found = set(elsewhere) - set(_names_missing(replace(question, names=tuple(elsewhere)), article))
+        found = set(elsewhere) - set(_absent_names(elsewhere, question.people, article))
         missing = [name for name in missing if name not in found]
     if not question.numbers:
         return missing
