@@ -1,5 +1,6 @@
 """The Streamlit page driven by AppTest with the extractive generator and a real index."""
 
+import re
 import shutil
 from datetime import date
 from pathlib import Path
@@ -54,6 +55,8 @@ def test_ask_shows_cited_answer_with_file_names(app):
     assert "Lavrov" in all_markdown(test)
     labels = [expander.label.replace("\\", "") for expander in test.expander]
     assert any("002_4614d4928a4a6c8c.txt" in label and label.startswith("[1]") for label in labels)
+    quoted = sum(label.startswith("[") for label in labels)  # a quote may hold two sentences: quotes are counted
+    assert re.search(rf"\*\*Sources\*\* · {quoted} quotes?, highlighted", all_markdown(test))
 
 
 def test_abstention_is_shown_as_such(app):

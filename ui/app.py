@@ -59,7 +59,9 @@ def render_sources(answer: dict, show_scores: bool) -> None:
     if not citations:
         return
     service = get_service()
-    st.markdown(f"**Sources** · {len(citations)} sentence{'s' if len(citations) > 1 else ''}, highlighted in their articles")
+    # a quote is one sentence, or a sentence with the one after it that points back to it
+    counted = "1 quote, highlighted in its article" if len(citations) == 1 else f"{len(citations)} quotes, highlighted in their articles"
+    st.markdown(f"**Sources** · {counted}")
     for citation in citations:
         also = citation.get("also_as") and "also saved as " + ", ".join(citation["also_as"])
         byline = " · ".join(filter(None, [citation["source"], citation.get("published"), also]))
