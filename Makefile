@@ -4,22 +4,23 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 PORT   ?= 8501
-# llama.cpp is compiled for any x86-64 CPU with AVX2 (GGML_NATIVE=OFF), not for this one: pip's
-# cache does not tell builds apart by their flags, and a wheel built with -march=native on one
-# machine stops with "Illegal instruction" on another that shares the cache. The portable wheel is
-# kept in a folder of its own and built only when it is missing.
+# llama.cpp is compiled for this machine's CPU (its vector instructions read by prompts 1.3x as
+# fast as a build for any AVX2 CPU). pip's cache does not tell builds apart by their flags, and a
+# wheel built for one CPU stops with "Illegal instruction" on another that shares the cache, so the
+# wheel is kept in a folder named after the CPU's instruction sets and built when it is missing.
 LLAMA      := llama-cpp-python==0.3.36
-WHEELHOUSE := $(HOME)/.cache/rag/wheels/llama-cpp-portable
+CPU_FLAGS  := $(shell (grep -m1 '^flags' /proc/cpuinfo 2>/dev/null || uname -m) | cksum | cut -d' ' -f1)
+WHEELHOUSE := $(HOME)/.cache/rag/wheels/llama-cpp-$(CPU_FLAGS)
 
 .PHONY: setup run index test test-fast browser servers bench clean
 
-$(STAMP): pyproject.toml
+$(STAMP): pyproject.toml Makefile
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 	# The CPU build of torch comes from the machine's wheel folder; pin it before anything pulls CUDA.
 	$(BIN)/pip install --quiet torch==2.13.0
 	ls $(WHEELHOUSE)/llama_cpp_python-0.3.36-*.whl >/dev/null 2>&1 || \
-		CMAKE_ARGS="-DGGML_NATIVE=OFF" $(BIN)/pip wheel --quiet --no-cache-dir --no-deps $(LLAMA) -w $(WHEELHOUSE)
+		CMAKE_ARGS="-DGGML_NATIVE=ON" $(BIN)/pip wheel --quiet --no-cache-dir --no-deps $(LLAMA) -w $(WHEELHOUSE)
 	$(BIN)/pip install --quiet --no-deps --force-reinstall --no-index --find-links $(WHEELHOUSE) $(LLAMA)
 	$(BIN)/pip install --quiet -e '.[test]'
 	touch $(STAMP)
