@@ -246,10 +246,10 @@ class RememberingGenerator(Generator):
     def affirms(self, question, sentence):
         return self._reply(["affirms", question, sentence], lambda: self.inner.affirms(question, sentence))
 
-    def write(self, question, sentences):
+    def write(self, question, sentences, after=""):
         # keyed by the prompt itself, so a reworded prompt is asked again
-        prompt = prompts.writing_prompt(question, sentences)
-        yield self._reply(["write", prompt], lambda: "".join(self.inner.write(question, sentences)))
+        prompt = prompts.writing_prompt(question, sentences, after)
+        yield self._reply(["write", prompt], lambda: "".join(self.inner.write(question, sentences, after)))
 
     def split_sides(self, question, sides):
         return self._reply(["split", question, list(sides)], lambda: self.inner.split_sides(question, sides))

@@ -116,6 +116,15 @@ def with_followers(
     return evidence
 
 
+def written_from(judged: str, quoted: Sequence[str]) -> tuple[list[str], str]:
+    """The sentences a short answer is written from, and apart from them the sentence after the
+    judged one when the one quote is that sentence completed (`with_followers`): given apart, it
+    goes after the question, so the prompt begins as the judging did and only the rest is read."""
+    if len(quoted) == 1 and quoted[0] != judged and judged and quoted[0].startswith(judged):
+        return [judged], quoted[0][len(judged):].strip()
+    return list(quoted), ""
+
+
 def reply_text(asked: Question, answer: str, cited: Sequence[str]) -> tuple[str, int, str]:
     """The reply's text, how many of the cited sentences it rests on, and how it was worded.
 
@@ -361,7 +370,8 @@ class Assistant:
         elif verdict.accepted and (self.settings.selection == "judge" or verdict.quick):
             # the answer is worded only once its sentences are known to answer
             written = ""
-            for piece in self.generator.write(search_query, [evidence[n - 1].text for n in verdict.accepted]):
+            sentences, after = written_from(judged_sentence, [evidence[n - 1].text for n in verdict.accepted])
+            for piece in self.generator.write(search_query, sentences, after):
                 first_token_at = first_token_at or time.perf_counter()
                 written += piece
                 yield Token(piece)

@@ -199,9 +199,9 @@ class Generator(ABC):
         model."""
         return None
 
-    def write(self, question: str, sentences: Sequence[str]) -> Iterator[str]:
+    def write(self, question: str, sentences: Sequence[str], after: str = "") -> Iterator[str]:
         """Yield pieces of a short answer to `question` taken from `sentences` (already checked
-        to answer it); nothing without a model."""
+        to answer it) and `after`, the sentence finishing the one judged; nothing without a model."""
         return iter(())
 
     def rewrite_question(self, question: str, history: Sequence[tuple[str, str]]) -> str | None:
@@ -222,7 +222,8 @@ class ChatModelGenerator(Generator):
     Every call to the model holds `lock`: a local model serves one request at a time.
     Any failure of the model (it cannot load, the endpoint is down or too slow) is raised as
     `GeneratorUnavailable`, naming `described` (what the model is and where). `after_reply` runs
-    once each streamed reply has ended, off the reader's path (see `rag.heap`).
+    once each streamed reply has ended, off the reader's path (see `rag.heap`); `prime` runs on
+    the model once it is loaded, in `warm_up`.
     """
 
     def __init__(
@@ -234,9 +235,11 @@ class ChatModelGenerator(Generator):
         affirm: Callable[[BaseChatModel, str, str], float] | None = None,
         described: str | None = None,
         after_reply: Callable[[], object] | None = None,
+        prime: Callable[[BaseChatModel], object] | None = None,
     ) -> None:
         self._build_model = build_model
         self._after_reply = after_reply
+        self._prime = prime
         self._model: BaseChatModel | None = None
         self._judge = judge
         self._affirm = affirm
@@ -264,7 +267,15 @@ class ChatModelGenerator(Generator):
             return self._model
 
     def warm_up(self) -> None:
-        self.model  # noqa: B018 - loading is the point
+        """Load the model and run `prime` on it (a local model reads the system message every
+        prompt begins with, so the first question does not pay for it)."""
+        model = self.model
+        if self._prime is not None:
+            try:
+                with self.lock.hold():
+                    self._prime(model)
+            except Exception as error:
+                raise self._failed(error) from error
 
     def select(
         self, question: str, evidence: Sequence[EvidenceSentence], titles: Sequence[str]
@@ -348,10 +359,10 @@ class ChatModelGenerator(Generator):
     def affirms(self, question: str, sentence: str) -> float | None:
         return self._score(self._affirm, question, sentence)
 
-    def write(self, question: str, sentences: Sequence[str]) -> Iterator[str]:
+    def write(self, question: str, sentences: Sequence[str], after: str = "") -> Iterator[str]:
         if not sentences:
             return
-        messages = [SystemMessage(prompts.SYSTEM), HumanMessage(prompts.writing_prompt(question, sentences))]
+        messages = [SystemMessage(prompts.SYSTEM), HumanMessage(prompts.writing_prompt(question, sentences, after))]
         yield from self._stream_locked(messages, max_tokens=WRITE_TOKENS)
 
     def split_sides(self, question: str, sides: Sequence[str]) -> list[str] | None:

@@ -62,6 +62,11 @@ class LlamaJudge:
                     self._answer_tokens[word] = tokens[0]
         return self._answer_tokens
 
+    def prime(self, chat_model) -> None:
+        """Judge a placeholder, so that llama.cpp holds the system message every prompt begins
+        with already evaluated when the first question comes (about a second on two cores)."""
+        self(chat_model, "What does it say?", "It says nothing.")
+
     def __call__(self, chat_model, question: str, sentence: str) -> float:
         llama = chat_model.client
         prompt = self._format(llama, judge_messages(question, sentence, self.wording))

@@ -4,7 +4,8 @@ The selection and the judging prompts share one system message, so llama.cpp kee
 evaluated in its cache from one call to the next and only the new part of a prompt is read.
 Judging, reading a yes or no and writing the answer from one sentence begin alike ("Sentence:
 ..., Question: ...") for the same reason: the answer is written from the sentence just judged,
-so only the last line of its prompt is new.
+so only what follows the question is new (the last line, and the sentence after the judged one
+when it is quoted with it).
 """
 
 from __future__ import annotations
@@ -39,7 +40,7 @@ the key "questions", the new questions in that order."""
 
 WRITE = """{sentences}
 Question: {question}
-Answer the question in a few words taken from the sentences above. Reply with the answer only."""
+{after}Answer the question in a few words taken from the sentences above. Reply with the answer only."""
 
 REWRITE = """Rewrite the user's last question so that it can be understood without the \
 conversation: replace pronouns and vague references with the names they refer to. Reply with \
@@ -65,9 +66,12 @@ def judge_prompt(question: str, sentence: str, wording: str = JUDGE) -> str:
     return wording.format(sentence=" ".join(sentence.split()), question=question)
 
 
-def writing_prompt(question: str, sentences: Sequence[str]) -> str:
+def writing_prompt(question: str, sentences: Sequence[str], after: str = "") -> str:
+    """`after`: the sentence finishing the thought of the one judged, set after the question so
+    that the prompt still begins as the judging did."""
     quoted = "\n".join(f"Sentence: {' '.join(sentence.split())}" for sentence in sentences)
-    return WRITE.format(sentences=quoted, question=question)
+    following = f"The sentence after it: {' '.join(after.split())}\n" if after.strip() else ""
+    return WRITE.format(sentences=quoted, question=question, after=following)
 
 
 def splitting_prompt(question: str, sides: Sequence[str]) -> str:

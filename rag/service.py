@@ -31,10 +31,11 @@ def build_generator(name: GeneratorName, settings: Settings) -> Generator:
         from rag.judge import LlamaJudge
         from rag.llm import llamacpp_chat_model
 
+        judge = LlamaJudge()
         return ChatModelGenerator(
-            lambda: llamacpp_chat_model(settings), "llamacpp", judge=LlamaJudge(),
+            lambda: llamacpp_chat_model(settings), "llamacpp", judge=judge,
             affirm=LlamaJudge(prompts.AFFIRM), described="the local model",
-            after_reply=release_freed_memory,
+            after_reply=release_freed_memory, prime=judge.prime,
         )
     if name == "openai":
         from rag.judge import openai_judge

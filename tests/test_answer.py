@@ -69,6 +69,7 @@ class ScriptedGenerator(Generator):
         self.offered: list[EvidenceSentence] = []
         self.judged: list[str] = []
         self.written_from: list[list[str]] = []
+        self.written_after: list[str] = []
 
     def select(self, question: str, evidence: Sequence[EvidenceSentence], titles) -> Iterator[str | Selection]:
         self.offered = list(evidence)
@@ -87,8 +88,9 @@ class ScriptedGenerator(Generator):
     def affirms(self, question: str, sentence: str) -> float | None:
         return self.affirmation
 
-    def write(self, question: str, sentences: Sequence[str]) -> Iterator[str]:
+    def write(self, question: str, sentences: Sequence[str], after: str = "") -> Iterator[str]:
         self.written_from.append(list(sentences))
+        self.written_after.append(after)
         yield from self.answer.split(" ")[:1] + [" " + word for word in self.answer.split(" ")[1:]]
 
 
@@ -307,6 +309,10 @@ def test_a_sentence_pointing_back_to_the_cited_one_is_quoted_with_it(harbour_ser
     text = (harbour_service.articles_dir / citation.source).read_text("utf-8")
     assert text[citation.start : citation.end] == citation.text
     assert citation.text.startswith("The harbour board's approach") and citation.text.endswith("pay dispute.")
+    # the short answer is written from the judged sentence, the one after it set apart (after the
+    # question, so the model reads again only what the judging did not)
+    assert generator.written_from == [[generator.judged[0]]] and generator.judged[0].endswith("shipping firms.")
+    assert generator.written_after == ["That approach settled the ferry strike of 2019 and the pilots' pay dispute."]
 
 
 def test_a_sentence_not_pointing_back_is_not_joined(harbour_service):

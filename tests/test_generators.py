@@ -7,6 +7,7 @@ import pytest
 
 from rag.replies import Finished, Queued, Retrieved
 from rag.generators import ChatModelGenerator, GeneratorUnavailable, ModelLock, Selection, Waiting
+from rag import prompts
 from rag.llm import openai_chat_model
 from rag.heap import release_freed_memory
 from rag.service import RagService
@@ -68,6 +69,16 @@ def test_llamacpp_judging_first_words_the_answer_from_the_accepted_sentence(seed
     assert "lavrov" in answer.checks["candidate_answer"].lower()  # written from the accepted sentence
     assert answer.checks["wording"] == "generated"
     assert "lavrov" in answer.citations[0].text.lower()
+
+
+@pytest.mark.llm
+def test_warming_up_the_local_model_reads_the_system_message_before_any_question(seeded_service):
+    service = RagService(seeded_service.settings, embedder=seeded_service.embedder, index=seeded_service.index)
+    generator = service.generator("llamacpp")
+    generator.warm_up()
+    llama = generator.model.client
+    held = llama.detokenize(llama.input_ids[: llama.n_tokens].tolist()).decode("utf-8", "ignore")
+    assert prompts.SYSTEM in held  # the first question's prompts begin with what is already read
 
 
 @pytest.mark.llm

@@ -30,7 +30,7 @@ def test_each_prompt_asks_its_own_task_with_the_fields_its_builder_fills():
         return {name for _, name, _, _ in Formatter().parse(text) if name}
 
     assert fields(prompts.JUDGE) == fields(prompts.AFFIRM) == {"sentence", "question"}
-    assert fields(prompts.WRITE) == {"sentences", "question"}
+    assert fields(prompts.WRITE) == {"sentences", "question", "after"}
     assert fields(prompts.SELECT) == {"question"}
     assert fields(prompts.SPLIT) == {"question", "sides"}
     assert fields(prompts.REWRITE) == set() and prompts.REWRITE.startswith("Rewrite")
@@ -46,3 +46,7 @@ def test_writing_starts_as_the_judging_of_its_sentence_did():
     shared = commonprefix([judged, prompts.writing_prompt(question, [sentence])])
     assert shared.endswith(f"Question: {question}\n") and sentence in shared
     assert commonprefix([judged, prompts.judge_prompt(question, sentence, prompts.AFFIRM)]) == shared
+    # the sentence finishing the judged one's thought comes after the question, not before it
+    after = "It will open to walkers in June."
+    completed = prompts.writing_prompt(question, [sentence], after)
+    assert commonprefix([judged, completed]) == shared and completed.index(after) > completed.index(question)
