@@ -116,11 +116,11 @@ def with_followers(
     return evidence
 
 
-def written_from(judged: str, quoted: Sequence[str]) -> tuple[list[str], str]:
+def writing_inputs(judged: str, quoted: Sequence[str]) -> tuple[list[str], str]:
     """The sentences a short answer is written from, and apart from them the sentence after the
     judged one when the one quote is that sentence completed (`with_followers`): given apart, it
     goes after the question, so the prompt begins as the judging did and only the rest is read."""
-    if len(quoted) == 1 and quoted[0] != judged and judged and quoted[0].startswith(judged):
+    if len(quoted) == 1 and judged and quoted[0].startswith(judged):
         return [judged], quoted[0][len(judged):].strip()
     return list(quoted), ""
 
@@ -370,7 +370,7 @@ class Assistant:
         elif verdict.accepted and (self.settings.selection == "judge" or verdict.quick):
             # the answer is worded only once its sentences are known to answer
             written = ""
-            sentences, after = written_from(judged_sentence, [evidence[n - 1].text for n in verdict.accepted])
+            sentences, after = writing_inputs(judged_sentence, [evidence[n - 1].text for n in verdict.accepted])
             for piece in self.generator.write(search_query, sentences, after):
                 first_token_at = first_token_at or time.perf_counter()
                 written += piece

@@ -240,6 +240,7 @@ class ChatModelGenerator(Generator):
         self._build_model = build_model
         self._after_reply = after_reply
         self._prime = prime
+        self._primed = False
         self._model: BaseChatModel | None = None
         self._judge = judge
         self._affirm = affirm
@@ -267,15 +268,16 @@ class ChatModelGenerator(Generator):
             return self._model
 
     def warm_up(self) -> None:
-        """Load the model and run `prime` on it (a local model reads the system message every
-        prompt begins with, so the first question does not pay for it)."""
+        """Load the model and run `prime` on it once (a local model reads the system message
+        every prompt begins with, so that the questions after warming up find it read)."""
         model = self.model
-        if self._prime is not None:
+        if self._prime is not None and not self._primed:
             try:
                 with self.lock.hold():
                     self._prime(model)
-            except Exception as error:
+            except Exception as error:  # a model that cannot read a prompt cannot answer either
                 raise self._failed(error) from error
+            self._primed = True
 
     def select(
         self, question: str, evidence: Sequence[EvidenceSentence], titles: Sequence[str]

@@ -64,7 +64,7 @@ class LlamaJudge:
 
     def prime(self, chat_model) -> None:
         """Judge a placeholder, so that llama.cpp holds the system message every prompt begins
-        with already evaluated when the first question comes (about a second on two cores)."""
+        with already evaluated when the first question comes."""
         self(chat_model, "What does it say?", "It says nothing.")
 
     def __call__(self, chat_model, question: str, sentence: str) -> float:

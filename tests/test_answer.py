@@ -4,7 +4,7 @@ from collections.abc import Iterator, Sequence
 
 import pytest
 
-from rag.answer import Assistant
+from rag.answer import Assistant, writing_inputs
 from rag.replies import ABSTENTION, QuestionError, Token
 from rag.evaluation import dev_answer_is_right
 from rag.evidence import EvidenceSentence, SentenceRanker
@@ -313,6 +313,23 @@ def test_a_sentence_pointing_back_to_the_cited_one_is_quoted_with_it(harbour_ser
     # question, so the model reads again only what the judging did not)
     assert generator.written_from == [[generator.judged[0]]] and generator.judged[0].endswith("shipping firms.")
     assert generator.written_after == ["That approach settled the ferry strike of 2019 and the pilots' pay dispute."]
+
+
+@pytest.mark.parametrize(
+    "judged, quoted, expected",
+    [
+        # the judged sentence completed by the one after it: that one is given apart
+        ("The board met in May.", ["The board met in May. It set the toll."], (["The board met in May."], "It set the toll.")),
+        # nothing joined, several quotes, or a quote not starting with the judged sentence: as they are
+        ("The board met in May.", ["The board met in May."], (["The board met in May."], "")),
+        ("The board met in May.", ["The board met in May. It set the toll.", "Tolls rose."],
+         (["The board met in May. It set the toll.", "Tolls rose."], "")),
+        ("The toll rose.", ["The board met in May."], (["The board met in May."], "")),
+        ("", ["The board met in May."], (["The board met in May."], "")),
+    ],
+)
+def test_an_answer_is_written_from_the_judged_sentence_with_its_completion_apart(judged, quoted, expected):
+    assert writing_inputs(judged, quoted) == expected
 
 
 def test_a_sentence_not_pointing_back_is_not_joined(harbour_service):

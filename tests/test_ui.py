@@ -55,8 +55,10 @@ def test_ask_shows_cited_answer_with_file_names(app):
     assert "Lavrov" in all_markdown(test)
     labels = [expander.label.replace("\\", "") for expander in test.expander]
     assert any("002_4614d4928a4a6c8c.txt" in label and label.startswith("[1]") for label in labels)
-    quoted = sum(label.startswith("[") for label in labels)  # a quote may hold two sentences: quotes are counted
-    assert re.search(rf"\*\*Sources\*\* · {quoted} quotes?, highlighted", all_markdown(test))
+    # a quote may hold two sentences (one pointing back to the other): quotes are counted
+    quoted = sum(bool(re.match(r"\[\d+\] ", label)) for label in labels)
+    counted = "1 quote, highlighted in its article" if quoted == 1 else f"{quoted} quotes, highlighted in their articles"
+    assert f"**Sources** · {counted}" in all_markdown(test)
 
 
 def test_abstention_is_shown_as_such(app):
