@@ -313,13 +313,13 @@ class Assistant:
                 scored = [sentence for sentence in scored if not sentence.byline]
             if sided:
                 evidence = best_sentences(scored, limit)
-            else:  # the sentences meeting the question's names and numbers first
+            else:  # the sentences whose passage meets the question's names and numbers first
                 articles = self._articles(passages)
                 meets = [
-                    not missing_constraints(asked, s.text, _context(passages[s.passage]), articles[s.source])
-                    for s in scored
-                ]
-                evidence = best_sentences(scored, limit, first=meets)
+                    not missing_constraints(asked, "", _context(passage), articles[passage.source])
+                    for passage in passages
+                ]  # every sentence is a span of its passage, so it meets them when its passage does
+                evidence = best_sentences(scored, limit, first=[meets[s.passage] for s in scored])
             if asked.newest_first:
                 evidence = newest_first(evidence, passages)
         queued = bool(evidence) and bool(ahead := self.generator.busy())
