@@ -9,6 +9,13 @@ prints the process's peak resident memory (VmHWM from /proc) and its resident me
 With `--loop N` it then asks N more, each from a freshly loaded page (a new session, as a new
 reader would), and prints the resident memory every 20 questions: memory that keeps growing with
 the questions asked would show there.
+
+    .venv/bin/python bench/app_memory.py --first-question [--reading 5]
+
+instead times a fresh page's first question, asked `--reading` seconds after the chat box shows
+(a reader reading the page, typing), with the model loaded when the page opens
+(`RAG_PRELOAD_MODEL=true`, the default) and only when the question comes, side by side: a fresh
+server for each, taken in turn three times.
 """
 
 from __future__ import annotations
@@ -17,6 +24,7 @@ import argparse
 import os
 import re
 import socket
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -46,38 +54,99 @@ def memory_mib(pid: int) -> dict[str, float]:
     return fields
 
 
+def start_page(port: int, env: dict[str, str]) -> subprocess.Popen:
+    """`streamlit run ui/app.py` on `port`, once it answers its health check."""
+    server = subprocess.Popen(
+        [str(Path(sys.executable).parent / "streamlit"), "run", str(ROOT / "ui" / "app.py"),
+         "--server.port", str(port), "--server.headless", "true", "--browser.gatherUsageStats", "false"],
+        cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )
+    deadline = time.monotonic() + 120
+    while True:
+        try:
+            urllib.request.urlopen(f"http://127.0.0.1:{port}/_stcore/health", timeout=1)
+            return server
+        except OSError:
+            if time.monotonic() > deadline:
+                server.terminate()
+                sys.exit("the page did not start")
+            time.sleep(0.5)
+
+
+def chromium(playwright):
+    return playwright.chromium.launch(
+        executable_path="/usr/bin/chromium",
+        args=["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+              "--disable-component-update"],
+    )
+
+
+def first_question(generator: str, preload: bool, reading: float, index: str) -> float:
+    """Seconds from a fresh page's first question to its answer, asked `reading` seconds after
+    the chat box shows; the server is started for it (on an index already built) and stopped."""
+    from playwright.sync_api import sync_playwright
+
+    port = free_port()
+    env = {**os.environ, "RAG_ARTICLES_DIR": str(ROOT / "seeds"), "RAG_INDEX_DIR": index,
+           "RAG_GENERATOR": generator, "RAG_PRELOAD_MODEL": str(preload).lower()}
+    server = start_page(port, env)
+    try:
+        with sync_playwright() as playwright:
+            browser = chromium(playwright)
+            page = browser.new_page()
+            page.goto(f"http://127.0.0.1:{port}")
+            box = page.get_by_placeholder("Ask a question about the articles")
+            box.wait_for(timeout=300_000)
+            time.sleep(reading)
+            question, expected = QUESTIONS[0]
+            started = time.perf_counter()
+            box.fill(question)
+            box.press("Enter")
+            page.get_by_text(expected, exact=False).first.wait_for(timeout=300_000)
+            seconds = time.perf_counter() - started
+            browser.close()
+        return seconds
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+
+
+def compare_first_questions(generator: str, reading: float, rounds: int = 3) -> None:
+    with tempfile.TemporaryDirectory() as scratch:
+        index = f"{scratch}/index"
+        first_question(generator, False, 0, index)  # builds the index, so every round finds it built
+        times: dict[bool, list[float]] = {True: [], False: []}
+        for _ in range(rounds):
+            for preload in (False, True):
+                times[preload].append(first_question(generator, preload, reading, index))
+    print(f"a fresh page's first question ({generator}), asked {reading:g} s after the chat box shows:")
+    for preload, label in ((False, "model loaded at the question"), (True, "model loaded as the page opens")):
+        rounded = ", ".join(f"{t:.1f}" for t in times[preload])
+        print(f"  {label}: {rounded} s (median {statistics.median(times[preload]):.1f} s)")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--generator", default="llamacpp")
     parser.add_argument("--loop", type=int, default=0, help="questions asked after the first two")
+    parser.add_argument("--first-question", action="store_true",
+                        help="time a fresh page's first question with the model loaded as the page opens and without")
+    parser.add_argument("--reading", type=float, default=5.0,
+                        help="with --first-question: seconds between the chat box showing and the question")
     args = parser.parse_args()
+    if args.first_question:
+        compare_first_questions(args.generator, args.reading)
+        return
     from playwright.sync_api import sync_playwright
 
     port = free_port()
     with tempfile.TemporaryDirectory() as scratch:
         env = {**os.environ, "RAG_ARTICLES_DIR": str(ROOT / "seeds"), "RAG_INDEX_DIR": f"{scratch}/index",
                "RAG_GENERATOR": args.generator}
-        server = subprocess.Popen(
-            [str(Path(sys.executable).parent / "streamlit"), "run", str(ROOT / "ui" / "app.py"),
-             "--server.port", str(port), "--server.headless", "true", "--browser.gatherUsageStats", "false"],
-            cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-        )
+        server = start_page(port, env)
         try:
-            deadline = time.monotonic() + 120
-            while True:
-                try:
-                    urllib.request.urlopen(f"http://127.0.0.1:{port}/_stcore/health", timeout=1)
-                    break
-                except OSError:
-                    if time.monotonic() > deadline:
-                        sys.exit("the page did not start")
-                    time.sleep(0.5)
             with sync_playwright() as playwright:
-                browser = playwright.chromium.launch(
-                    executable_path="/usr/bin/chromium",
-                    args=["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                          "--disable-component-update"],
-                )
+                browser = chromium(playwright)
                 page = browser.new_page()
                 page.goto(f"http://127.0.0.1:{port}")
                 box = page.get_by_placeholder("Ask a question about the articles")

@@ -55,6 +55,7 @@ from __future__ import annotations
 import argparse
 import functools
 import hashlib
+import itertools
 import json
 import os
 import subprocess
@@ -288,34 +289,41 @@ def sweep(
     generator: str, queries: list[dict], truth: dict, articles: Path, index: Path, embedder: str | None,
     budgets: list[int] | None, thresholds: list[float] | None, selection: str = "generator",
     quick: list[float] | None = None,
+    quick_budgets: list[int] | None = None,
 ) -> None:
     """`--budgets`/`--thresholds`: every pair of judge budget and answer threshold, asked through
     the library with the kept model replies; the pair maximising the smaller of the two rates on
     the even half (ties: the larger sum) is chosen there and reported on the odd half. A list not
     given is the shipped setting alone. Judging first (`--selection judge`), a budget of b judges
     up to b of the system's own candidates. `--quick` sweeps the quick threshold (1: off) the same
-    way; the share of questions answered without the model choosing is printed beside it."""
+    way, and `--quick-budgets` how many of the system's candidates are judged before the model
+    chooses; the share of questions answered without the model choosing is printed beside them."""
     assistant = remembering_assistant(generator, articles, index, embedder, selection)
     shipped = assistant.settings
     table = []
     for budget in budgets or [shipped.judge_budget]:
         for threshold in thresholds or [shipped.answer_threshold]:
-            for sure in quick or [shipped.quick_threshold]:
-                update = {"judge_budget": budget, "answer_threshold": threshold, "quick_threshold": sure}
+            for sure, early in itertools.product(quick or [shipped.quick_threshold], quick_budgets or [shipped.quick_budget]):
+                update = {"judge_budget": budget, "answer_threshold": threshold, "quick_threshold": sure,
+                          "quick_budget": early}
                 if selection == "judge":
                     update["fallback_sentences"] = budget
                 assistant.settings = shipped.model_copy(update=update)
                 replies = [assistant.ask(" ".join(item["question"].split())).as_dict() for item in queries]
                 even, odd = rates(queries[0::2], truth, replies[0::2]), rates(queries[1::2], truth, replies[1::2])
                 quickly = sum(bool((reply.get("checks") or {}).get("quick")) for reply in replies) / len(replies)
-                table.append(((budget, threshold, sure), even, odd))
-                print(f"  budget {budget}, threshold {threshold:.4f}, quick {sure:.4f} ({quickly:.2f} of questions): "
+                table.append(((budget, threshold, sure, early), even, odd))
+                print(f"  budget {budget}, threshold {threshold:.4f}, quick {sure:.4f} of {early} "
+                      f"({quickly:.2f} of questions): "
                       f"even half has-answer {even[0]:.3f} no-answer {even[1]:.3f} | "
                       f"odd half has-answer {odd[0]:.3f} no-answer {odd[1]:.3f}", flush=True)
-    # ties: the larger sum, then the lower quick threshold (more questions answered quickly)
-    (budget, threshold, sure), even, odd = max(table, key=lambda row: (min(row[1]), sum(row[1]), -row[0][2]))
-    print(f"chosen on the even half: budget {budget}, threshold {threshold:.4f}, quick {sure:.4f} "
-          f"(shipped: {shipped.judge_budget}, {shipped.answer_threshold}, {shipped.quick_threshold}); "
+    # ties: the larger sum, then the lower quick threshold and the larger quick budget (more
+    # questions answered quickly)
+    (budget, threshold, sure, early), even, odd = max(
+        table, key=lambda row: (min(row[1]), sum(row[1]), -row[0][2], row[0][3]))
+    print(f"chosen on the even half: budget {budget}, threshold {threshold:.4f}, quick {sure:.4f} of {early} "
+          f"(shipped: {shipped.judge_budget}, {shipped.answer_threshold}, {shipped.quick_threshold} of "
+          f"{shipped.quick_budget}); "
           f"held-out odd half: has-answer {odd[0]:.3f} no-answer {odd[1]:.3f}")
 
 
@@ -472,6 +480,8 @@ def main() -> None:
     parser.add_argument("--thresholds", nargs="+", type=float, help="answer thresholds to sweep")
     parser.add_argument("--quick", nargs="+", type=float,
                         help="with --remember: quick thresholds to sweep (see `sweep`; 1 is off)")
+    parser.add_argument("--quick-budgets", nargs="+", type=int,
+                        help="with --remember: the system's candidates judged before the model chooses, to sweep")
     parser.add_argument("--reuse-from", choices=["torch", "onnx", "onnx-int8"],
                         help="with --embedder: ask only questions whose retrieval differs from this embedder's")
     args = parser.parse_args()
@@ -505,9 +515,10 @@ def main() -> None:
         if args.rescore:
             replies = kept_replies(generator, args.embedder, queries)
             elapsed = sum(r.get("timings", {}).get("total_ms", 0) for r in replies) / 1000
-        elif args.remember and generator != "extractive" and (args.budgets or args.thresholds or args.quick):
+        elif args.remember and generator != "extractive" and (args.budgets or args.thresholds or args.quick
+                                                                 or args.quick_budgets):
             sweep(generator, queries, truth, articles, index, args.embedder, args.budgets, args.thresholds,
-                  args.selection, args.quick)
+                  args.selection, args.quick, args.quick_budgets)
             continue
         elif args.remember and generator != "extractive":
             if args.without_wordnet:

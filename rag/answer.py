@@ -426,15 +426,16 @@ class Assistant:
         queued: bool = False,
         articles: dict[str, str] | None = None,
     ) -> collections.abc.Generator[Queued, None, tuple[Verdict | None, bool]]:
-        """The system's best candidate, accepted before the model is asked to choose when the
-        judge is sure enough of it (`RAG_QUICK_THRESHOLD`): the verdict (None when the model
-        should choose) and whether the reader was told of a queue. Yields `Queued` when the
-        model is busy and the reader (`queued`) has not been told yet.
+        """The first of the system's best candidates (`RAG_QUICK_BUDGET` of them) the judge is
+        sure enough of (`RAG_QUICK_THRESHOLD`), accepted before the model is asked to choose: the
+        verdict (None when the model should choose) and whether the reader was told of a queue.
+        Yields `Queued` when the model is busy and the reader (`queued`) has not been told yet.
 
         Reading five sentences to choose among them is most of an answer's time; a sentence the
         judge already finds this likely to answer is, measured on SQuAD 2.0, right as often as
         the model's own choice, so the choosing is left out for it."""
-        verdict = self.candidates(asked, evidence, passages, Selection([]), budget=1, articles=articles)
+        budget = self.settings.quick_budget
+        verdict = self.candidates(asked, evidence, passages, Selection([]), budget=budget, articles=articles)
         if not verdict.candidates:
             return None, False
         sentence = evidence[verdict.candidates[0] - 1].text
@@ -446,7 +447,7 @@ class Assistant:
                     yield Queued(item.ahead)
             elif item is not None:
                 judged[sentence] = item
-        self.judge_candidates(asked, evidence, verdict, judged, budget=1, threshold=self.settings.quick_threshold)
+        self.judge_candidates(asked, evidence, verdict, judged, budget=budget, threshold=self.settings.quick_threshold)
         verdict.quick = bool(verdict.accepted)
         return (verdict if verdict.accepted else None), told
 

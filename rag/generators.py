@@ -249,6 +249,7 @@ class ChatModelGenerator(Generator):
         self.described = described or f"the {name} model"
         self.lock = lock or ModelLock()
         self._loading = threading.Lock()
+        self._warming = threading.Lock()
 
     def busy(self) -> int:
         return self.lock.users
@@ -269,15 +270,17 @@ class ChatModelGenerator(Generator):
 
     def warm_up(self) -> None:
         """Load the model and run `prime` on it once (a local model reads the system message
-        every prompt begins with, so that the questions after warming up find it read)."""
-        model = self.model
-        if self._prime is not None and not self._primed:
-            try:
-                with self.lock.hold():
-                    self._prime(model)
-            except Exception as error:  # a model that cannot read a prompt cannot answer either
-                raise self._failed(error) from error
-            self._primed = True
+        every prompt begins with, so that the questions after warming up find it read). A call
+        made while another thread warms up waits for it and does not prime again."""
+        with self._warming:
+            model = self.model
+            if self._prime is not None and not self._primed:
+                try:
+                    with self.lock.hold():
+                        self._prime(model)
+                except Exception as error:  # a model that cannot read a prompt cannot answer either
+                    raise self._failed(error) from error
+                self._primed = True
 
     def select(
         self, question: str, evidence: Sequence[EvidenceSentence], titles: Sequence[str]

@@ -85,6 +85,21 @@ class RagService:
         nlp.warm_up()
         lexicon.warm_up(Path(self.settings.model_cache_dir))
 
+    def warm_up_in_background(self, name: GeneratorName | None = None) -> threading.Thread:
+        """Start loading a generator's model in a daemon thread, so that the first question
+        (which warms it up again, waiting for this) finds it loaded. A failure here is not
+        raised: the question's own warm-up meets it again and reports it."""
+
+        def warm() -> None:
+            try:
+                self.generator(name).warm_up()
+            except Exception:  # noqa: BLE001 - reported when a question needs the model
+                pass
+
+        thread = threading.Thread(target=warm, name=f"warm-up-{name or self.settings.generator}", daemon=True)
+        thread.start()
+        return thread
+
     @property
     def articles_dir(self) -> Path:
         return Path(self.settings.articles_dir)

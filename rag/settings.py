@@ -49,6 +49,8 @@ class Settings(BaseSettings):
 
     # Answering
     generator: GeneratorName = "llamacpp"
+    # the page starts loading the chosen model when it opens, so the first question finds it loaded
+    preload_model: bool = True
     max_question_chars: int = 1000
     max_answer_tokens: int = 320
     evidence_sentences: int = Field(5, ge=1) # best-ranked passage sentences offered to the generator
@@ -66,10 +68,11 @@ class Settings(BaseSettings):
     # half of the SQuAD 2.0 sample (the pair maximising the smaller of the two rates; README);
     # the threshold without one by `bench/squad2.py --fit`.
     judge_budget: int = Field(3, ge=1)
-    # With the model choosing: when the judge finds the system's best candidate at least this
-    # likely to answer, it is answered without the model choosing (much sooner); 1 switches it
-    # off. Chosen on the even half of the SQuAD 2.0 sample, as above (README).
+    # With the model choosing: when the judge finds one of the system's `quick_budget` best
+    # candidates at least this likely to answer, it is answered without the model choosing (much
+    # sooner); 1 switches it off. Chosen on the even half of the SQuAD 2.0 sample, as above (README).
     quick_threshold: float = Field(0.65, ge=0.0, le=1.0)
+    quick_budget: int = Field(1, ge=1)
     answer_threshold: float = Field(0.5375, ge=0.0, le=1.0)
     answer_threshold_unjudged: float = Field(0.275, ge=0.0, le=1.0)
     llm_threads: int = 2

@@ -11,9 +11,9 @@ typed by spaCy, common nouns by WordNet), must state the question's relation (no
 and must share most of the question's content words.
 
 `check_claim(question, answer, sentences)`: a written answer may only state names, numbers and
-words found in the sentences it rests on (or the question), must contain the asked fact, and
-must not turn the sentence's roles around ("X started the call" where the sentence says Y
-started it).
+words found in the sentences it rests on (or the question), and comparisons ("more", "the
+largest") the sentences make themselves; it must contain the asked fact, and must not turn the
+sentence's roles around ("X started the call" where the sentence says Y started it).
 """
 
 from __future__ import annotations
@@ -478,6 +478,17 @@ class ClaimCheck:
     unsupported: list[str] = field(default_factory=list)
 
 
+_COMPARING_TAGS = frozenset({"JJR", "RBR", "JJS", "RBS"})  # "higher", "more", "largest", "most"
+
+
+def unstated_comparisons(answer: str, evidence: str) -> list[str]:
+    """The answer's comparatives and superlatives ("more goals", "the largest") that the
+    evidence does not use itself: a comparison the sentences do not make (a small model draws
+    one from two figures, or from the question's "compare", and may draw it wrongly)."""
+    held = set(folded_words(evidence).split())
+    return [token.text for token in parse(answer) if token.tag_ in _COMPARING_TAGS and fold(token.lower_) not in held]
+
+
 def check_claim(
     question: Question, answer: str, sentences: Sequence[str], min_support: float = 0.75
 ) -> ClaimCheck:
@@ -496,6 +507,8 @@ def check_claim(
     held = content_words(evidence + " " + question.text)
     if len(claimed & held) / len(claimed) < min_support:
         return ClaimCheck(False, "words", sorted(claimed - held))
+    if unstated := unstated_comparisons(answer, evidence):
+        return ClaimCheck(False, "comparison", unstated)
     if question.kind is not None:
         candidates = [c for s in sentences for c in kind_candidates(question, s)]
         answer_words = folded_words(answer)

@@ -223,6 +223,35 @@ def test_a_candidate_the_judge_is_sure_of_is_answered_without_the_model_choosing
     assert "".join(event.text for event in events if isinstance(event, Token)) == "Tessa Morrow"
 
 
+class JudgingInTurn(ScriptedGenerator):
+    """A scripted generator whose judge gives `judgements` in the order sentences are judged."""
+
+    def __init__(self, judgements: Sequence[float], **kwargs):
+        super().__init__(judgement=judgements[0], **kwargs)
+        self.judgements = list(judgements)
+
+    def judge(self, question: str, sentence: str) -> float | None:
+        self.judged.append(sentence)
+        return self.judgements[min(len(self.judged), len(self.judgements)) - 1]
+
+
+@pytest.mark.parametrize("quick_budget", [1, 2])
+def test_the_quick_path_judges_up_to_its_budget_of_candidates(festival_service, quick_budget):
+    """`RAG_QUICK_BUDGET`: the system's next candidate is judged when the first falls short, and
+    one the judge is sure of is answered without the model choosing; with a budget of one the
+    model chooses."""
+    generator = JudgingInTurn([0.3, 0.9], pick="Tessa Morrow", answer="Tessa Morrow")
+    answer = scripted(festival_service, generator, quick_threshold=0.8, quick_budget=quick_budget).ask(
+        "Who led the lantern parade at the Harbor Lights festival?"
+    )
+    assert len(set(generator.judged)) >= 2 and generator.judged[0] != generator.judged[1]
+    if quick_budget == 2:
+        assert answer.checks["quick"] and generator.offered == []
+        assert answer.citations[0].text == generator.judged[1]  # the second, the one judged sure
+    else:
+        assert not answer.checks["quick"] and generator.offered, "the model was asked to choose"
+
+
 @pytest.mark.parametrize("judgement", [0.7, 0.05])
 def test_a_candidate_the_judge_is_unsure_of_goes_to_the_model_and_is_judged_once(festival_service, judgement):
     """Judged below the quick threshold, the model chooses as usual, and the answer threshold

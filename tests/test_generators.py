@@ -82,6 +82,51 @@ def test_warming_up_the_local_model_reads_the_system_message_before_any_question
 
 
 @pytest.mark.llm
+def test_the_local_model_loaded_in_the_background_is_ready_for_the_first_question(seeded_service):
+    """The page starts loading the model when it opens (`warm_up_in_background`); the first
+    question's warm-up then finds it loaded and primed."""
+    service = RagService(seeded_service.settings, embedder=seeded_service.embedder, index=seeded_service.index)
+    service.warm_up_in_background("llamacpp").join(300)
+    llama = service.generator("llamacpp").model.client  # loaded here, had the thread not loaded it
+    held = llama.detokenize(llama.input_ids[: llama.n_tokens].tolist()).decode("utf-8", "ignore")
+    assert prompts.SYSTEM in held
+
+
+def test_warm_ups_at_once_load_and_prime_the_model_once():
+    """A question's warm-up that meets the page's warm-up in progress waits for it."""
+    from langchain_core.language_models.fake_chat_models import FakeListChatModel
+
+    built, primed = [], []
+
+    def build():
+        built.append(1)
+        time.sleep(0.2)
+        return FakeListChatModel(responses=["{}"])
+
+    def prime(model):
+        time.sleep(0.2)
+        primed.append(model)
+
+    generator = ChatModelGenerator(build, "fake", prime=prime)
+    threads = [threading.Thread(target=generator.warm_up) for _ in range(3)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(10)
+    assert len(built) == 1 and len(primed) == 1
+
+
+def test_a_model_failing_to_load_in_the_background_is_reported_by_the_question(seeded_service, monkeypatch):
+    raised = []
+    monkeypatch.setattr(threading, "excepthook", raised.append)
+    service = _openai_service(seeded_service, None)
+    service.warm_up_in_background("openai").join(10)
+    assert raised == []  # nothing escapes the loading thread
+    with pytest.raises(GeneratorUnavailable, match="RAG_OPENAI_BASE_URL"):
+        service.assistant("openai").ask("Which Russian foreign minister did Rubio meet?")
+
+
+@pytest.mark.llm
 def test_llamacpp_reads_yes_or_no_from_a_sentence(seeded_service):
     generator = seeded_service.generator("llamacpp")
     question = "Did the mayor lead the lantern parade?"

@@ -1,6 +1,7 @@
 """The checks that decide whether evidence answers a question and whether an answer says what
 its evidence says. Each failure kind gets general cases written here, about invented events."""
 
+import pytest
 from rag.question import analyse
 from rag.verification import check_claim, check_evidence, kind_candidates, missing_constraints, polarity
 
@@ -213,6 +214,26 @@ def test_changed_number_or_name_is_rejected():
 
 
 # --- direction: who did what to whom ------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("answer", "sentence", "supported"),
+    [
+        # a comparison drawn by the writer, not made by the sentence
+        ("The club scored more goals this season", "The club scored four goals in the whole campaign last season.", False),
+        ("the rail link is cheaper than the road link", "The rail link costs $2 billion and the road link $3 billion.", False),
+        ("the port is the largest employer of the county", "The port, an employer of 4,000 people, sits in the county.", False),
+        # the sentence's own comparison, repeated
+        ("significantly higher", "The final cost is significantly higher than the $40 million first estimated.", True),
+        ("the largest employer", "The port is the largest employer in the county, with 4,000 people.", True),
+    ],
+)
+def test_a_comparison_the_sentence_does_not_make_is_rejected(answer, sentence, supported):
+    question = analyse("How does the final figure compare with the earlier one?")
+    check = check_claim(question, answer, [sentence])
+    assert check.supported is supported, check
+    if not supported:
+        assert check.reason == "comparison"
 
 
 def test_short_answer_in_the_wrong_role_is_rejected():

@@ -42,6 +42,13 @@ def startup_problem() -> str | None:
     return None
 
 
+@st.cache_resource(show_spinner=False)
+def start_loading_generator(name: str) -> str:
+    """Begin loading the chosen model as the page opens, while the reader types."""
+    get_service().warm_up_in_background(name)
+    return name
+
+
 @st.cache_resource(show_spinner="Loading the language model (first time only)…")
 def warm_generator(name: str) -> str:
     get_service().generator(name).warm_up()
@@ -346,6 +353,8 @@ def main() -> None:
     if service.settings.read_only:
         service.refresh_if_stale()  # catch up with what another host indexed
     generator, k, show_scores, dates = sidebar(service)
+    if service.settings.preload_model:
+        start_loading_generator(generator)
     st.title("News Desk")
     st.caption("Ask about the articles in the folder. Every answer cites the sentences it rests on.")
     st.session_state.setdefault("turns", [])
