@@ -12,8 +12,9 @@ the questions asked would show there.
 
     .venv/bin/python bench/app_memory.py --first-question [--reading 5]
 
-instead times a fresh page's first question, asked `--reading` seconds after the chat box shows
-(a reader reading the page, typing), with the model loaded when the page opens
+instead times the first question a freshly started server answers (until the checked answer and
+its sources show, not the draft), asked `--reading` seconds after the chat box shows (a reader
+reading the page, typing), with the model loaded when the first page opens
 (`RAG_PRELOAD_MODEL=true`, the default) and only when the question comes, side by side: a fresh
 server for each, taken in turn three times.
 """
@@ -82,8 +83,9 @@ def chromium(playwright):
 
 
 def first_question(generator: str, preload: bool, reading: float, index: str) -> float:
-    """Seconds from a fresh page's first question to its answer, asked `reading` seconds after
-    the chat box shows; the server is started for it (on an index already built) and stopped."""
+    """Seconds from a fresh server's first question to its checked answer, asked `reading`
+    seconds after the chat box shows; the server is started for it (on an index already built)
+    and stopped."""
     from playwright.sync_api import sync_playwright
 
     port = free_port()
@@ -103,6 +105,7 @@ def first_question(generator: str, preload: bool, reading: float, index: str) ->
             box.fill(question)
             box.press("Enter")
             page.get_by_text(expected, exact=False).first.wait_for(timeout=300_000)
+            page.get_by_text("highlighted in", exact=False).first.wait_for(timeout=300_000)  # checked, not the draft
             seconds = time.perf_counter() - started
             browser.close()
         return seconds
@@ -119,7 +122,7 @@ def compare_first_questions(generator: str, reading: float, rounds: int = 3) -> 
         for _ in range(rounds):
             for preload in (False, True):
                 times[preload].append(first_question(generator, preload, reading, index))
-    print(f"a fresh page's first question ({generator}), asked {reading:g} s after the chat box shows:")
+    print(f"a fresh server's first question ({generator}), asked {reading:g} s after the chat box shows:")
     for preload, label in ((False, "model loaded at the question"), (True, "model loaded as the page opens")):
         rounded = ", ".join(f"{t:.1f}" for t in times[preload])
         print(f"  {label}: {rounded} s (median {statistics.median(times[preload]):.1f} s)")
@@ -130,7 +133,7 @@ def main() -> None:
     parser.add_argument("--generator", default="llamacpp")
     parser.add_argument("--loop", type=int, default=0, help="questions asked after the first two")
     parser.add_argument("--first-question", action="store_true",
-                        help="time a fresh page's first question with the model loaded as the page opens and without")
+                        help="time a fresh server's first question with the model loaded as the page opens and without")
     parser.add_argument("--reading", type=float, default=5.0,
                         help="with --first-question: seconds between the chat box showing and the question")
     args = parser.parse_args()

@@ -303,26 +303,27 @@ def sweep(
     table = []
     for budget in budgets or [shipped.judge_budget]:
         for threshold in thresholds or [shipped.answer_threshold]:
-            for sure, early in itertools.product(quick or [shipped.quick_threshold], quick_budgets or [shipped.quick_budget]):
+            for sure, quick_budget in itertools.product(quick or [shipped.quick_threshold],
+                                                        quick_budgets or [shipped.quick_budget]):
                 update = {"judge_budget": budget, "answer_threshold": threshold, "quick_threshold": sure,
-                          "quick_budget": early}
+                          "quick_budget": quick_budget}
                 if selection == "judge":
                     update["fallback_sentences"] = budget
                 assistant.settings = shipped.model_copy(update=update)
                 replies = [assistant.ask(" ".join(item["question"].split())).as_dict() for item in queries]
                 even, odd = rates(queries[0::2], truth, replies[0::2]), rates(queries[1::2], truth, replies[1::2])
                 quickly = sum(bool((reply.get("checks") or {}).get("quick")) for reply in replies) / len(replies)
-                table.append(((budget, threshold, sure, early), even, odd))
-                print(f"  budget {budget}, threshold {threshold:.4f}, quick {sure:.4f} of {early} "
+                table.append(((budget, threshold, sure, quick_budget), even, odd))
+                print(f"  budget {budget}, threshold {threshold:.4f}, quick at {sure:.4f} over {quick_budget} candidates "
                       f"({quickly:.2f} of questions): "
                       f"even half has-answer {even[0]:.3f} no-answer {even[1]:.3f} | "
                       f"odd half has-answer {odd[0]:.3f} no-answer {odd[1]:.3f}", flush=True)
     # ties: the larger sum, then the lower quick threshold and the larger quick budget (more
     # questions answered quickly)
-    (budget, threshold, sure, early), even, odd = max(
+    (budget, threshold, sure, quick_budget), even, odd = max(
         table, key=lambda row: (min(row[1]), sum(row[1]), -row[0][2], row[0][3]))
-    print(f"chosen on the even half: budget {budget}, threshold {threshold:.4f}, quick {sure:.4f} of {early} "
-          f"(shipped: {shipped.judge_budget}, {shipped.answer_threshold}, {shipped.quick_threshold} of "
+    print(f"chosen on the even half: budget {budget}, threshold {threshold:.4f}, quick at {sure:.4f} over "
+          f"{quick_budget} (shipped: {shipped.judge_budget}, {shipped.answer_threshold}, {shipped.quick_threshold} over "
           f"{shipped.quick_budget}); "
           f"held-out odd half: has-answer {odd[0]:.3f} no-answer {odd[1]:.3f}")
 

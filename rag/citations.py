@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 
 from rag.keywords import STOP_WORDS
-from rag.nlp import stemmer
+from rag.nlp import fold, stemmer
 
 _MARKER = re.compile(r"\[(\d+(?:\s*[,;]\s*\d+)*)\]")
 _MARKER_RUN = re.compile(r"\s*(?:\[\d+(?:\s*[,;]\s*\d+)*\]\s*)+")
@@ -23,8 +23,9 @@ _FRAMING = frozenset(
 
 
 def content_words(text: str) -> set[str]:
+    """Stems of the text's words that say something, accents folded (Zürich = Zurich)."""
     words = []
-    for word in _WORD.findall(text.lower()):
+    for word in _WORD.findall(fold(text)):
         word = re.sub(r"['’]s$", "", word)
         if word not in STOP_WORDS and word not in _FRAMING and len(word) > 1:
             words.append(word)

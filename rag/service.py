@@ -6,6 +6,7 @@ settings (a temporary index) or hand it their own parts.
 
 from __future__ import annotations
 
+import logging
 import threading
 from dataclasses import dataclass
 from functools import partial
@@ -21,6 +22,8 @@ from rag.index import ArticleIndex, SyncReport, passage_text
 from rag.locks import IndexBusy
 from rag.retrieval import HybridRetriever
 from rag.settings import GeneratorName, Settings
+
+logger = logging.getLogger(__name__)
 
 
 def build_generator(name: GeneratorName, settings: Settings) -> Generator:
@@ -85,18 +88,22 @@ class RagService:
         nlp.warm_up()
         lexicon.warm_up(Path(self.settings.model_cache_dir))
 
-    def warm_up_in_background(self, name: GeneratorName | None = None) -> threading.Thread:
-        """Start loading a generator's model in a daemon thread, so that the first question
-        (which warms it up again, waiting for this) finds it loaded. A failure here is not
-        raised: the question's own warm-up meets it again and reports it."""
+    def preload(self) -> threading.Thread | None:
+        """Start loading the default generator's model in a daemon thread, when the settings say
+        so (`preload_model`): the first question, whose own warm-up waits for this one, then finds
+        it loaded. A failure is logged, not raised: the question's warm-up meets it again and
+        reports it to the reader."""
+        if not self.settings.preload_model:
+            return None
+        name = self.settings.generator
 
         def warm() -> None:
             try:
                 self.generator(name).warm_up()
             except Exception:  # noqa: BLE001 - reported when a question needs the model
-                pass
+                logger.warning("loading the %s generator ahead of the first question failed", name, exc_info=True)
 
-        thread = threading.Thread(target=warm, name=f"warm-up-{name or self.settings.generator}", daemon=True)
+        thread = threading.Thread(target=warm, name=f"preload-{name}", daemon=True)
         thread.start()
         return thread
 

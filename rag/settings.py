@@ -49,7 +49,8 @@ class Settings(BaseSettings):
 
     # Answering
     generator: GeneratorName = "llamacpp"
-    # the page starts loading the chosen model when it opens, so the first question finds it loaded
+    # the page's server starts loading the default model when its first page opens, so the
+    # first question finds it loaded (the model is then held from that moment)
     preload_model: bool = True
     max_question_chars: int = 1000
     max_answer_tokens: int = 320
@@ -72,6 +73,7 @@ class Settings(BaseSettings):
     # candidates at least this likely to answer, it is answered without the model choosing (much
     # sooner); 1 switches it off. Chosen on the even half of the SQuAD 2.0 sample, as above (README).
     quick_threshold: float = Field(0.65, ge=0.0, le=1.0)
+    # how many of them the judge reads so, at most `fallback_sentences` (the system's candidates)
     quick_budget: int = Field(1, ge=1)
     answer_threshold: float = Field(0.5375, ge=0.0, le=1.0)
     answer_threshold_unjudged: float = Field(0.275, ge=0.0, le=1.0)

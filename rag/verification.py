@@ -482,9 +482,11 @@ _COMPARING_TAGS = frozenset({"JJR", "RBR", "JJS", "RBS"})  # "higher", "more", "
 
 
 def unstated_comparisons(answer: str, evidence: str) -> list[str]:
-    """The answer's comparatives and superlatives ("more goals", "the largest") that the
-    evidence does not use itself: a comparison the sentences do not make (a small model draws
-    one from two figures, or from the question's "compare", and may draw it wrongly)."""
+    """The answer's comparatives and superlatives ("more goals", "the largest") whose word the
+    evidence does not use: a comparison the sentences do not make (a small model draws one from
+    two figures, or from the question's "compare", and may draw it wrongly). A word check, not
+    a reading: a paraphrase ("over 300" for "more than 300") is refused too, which costs the
+    short answer (the sentence is quoted alone), and a word the evidence uses elsewhere passes."""
     held = set(folded_words(evidence).split())
     return [token.text for token in parse(answer) if token.tag_ in _COMPARING_TAGS and fold(token.lower_) not in held]
 

@@ -82,21 +82,30 @@ def test_warming_up_the_local_model_reads_the_system_message_before_any_question
 
 
 @pytest.mark.llm
-def test_the_local_model_loaded_in_the_background_is_ready_for_the_first_question(seeded_service):
-    """The page starts loading the model when it opens (`warm_up_in_background`); the first
-    question's warm-up then finds it loaded and primed."""
-    service = RagService(seeded_service.settings, embedder=seeded_service.embedder, index=seeded_service.index)
-    service.warm_up_in_background("llamacpp").join(300)
+def test_the_local_model_preloaded_in_the_background_is_loaded_and_primed(seeded_service):
+    """The page's server starts loading the model when its first page opens (`preload`)."""
+    service = RagService(seeded_service.settings.model_copy(update={"generator": "llamacpp"}),
+                         embedder=seeded_service.embedder, index=seeded_service.index)
+    thread = service.preload()
+    thread.join(300)
+    assert not thread.is_alive()
     llama = service.generator("llamacpp").model.client  # loaded here, had the thread not loaded it
     held = llama.detokenize(llama.input_ids[: llama.n_tokens].tolist()).decode("utf-8", "ignore")
-    assert prompts.SYSTEM in held
+    assert prompts.SYSTEM in held  # primed by the thread: loading it here would not have read this
 
 
-def test_warm_ups_at_once_load_and_prime_the_model_once():
-    """A question's warm-up that meets the page's warm-up in progress waits for it."""
+def test_nothing_is_preloaded_when_the_settings_say_so(seeded_service):
+    settings = seeded_service.settings.model_copy(update={"preload_model": False, "generator": "llamacpp"})
+    service = RagService(settings, embedder=seeded_service.embedder, index=seeded_service.index)
+    assert service.preload() is None
+    assert service._generators == {}  # no model built
+
+
+def test_a_warm_up_meeting_another_waits_for_it_and_the_model_is_loaded_and_primed_once():
+    """A question's warm-up that meets the page's preloading in progress waits for it."""
     from langchain_core.language_models.fake_chat_models import FakeListChatModel
 
-    built, primed = [], []
+    built, primed, ready = [], [], []
 
     def build():
         built.append(1)
@@ -108,22 +117,36 @@ def test_warm_ups_at_once_load_and_prime_the_model_once():
         primed.append(model)
 
     generator = ChatModelGenerator(build, "fake", prime=prime)
-    threads = [threading.Thread(target=generator.warm_up) for _ in range(3)]
+
+    def warm_up():
+        generator.warm_up()
+        ready.append(bool(primed))  # what this caller found when its warm-up returned
+
+    threads = [threading.Thread(target=warm_up) for _ in range(3)]
     for thread in threads:
         thread.start()
     for thread in threads:
         thread.join(10)
+    assert not any(thread.is_alive() for thread in threads)
     assert len(built) == 1 and len(primed) == 1
+    assert ready == [True, True, True]
 
 
-def test_a_model_failing_to_load_in_the_background_is_reported_by_the_question(seeded_service, monkeypatch):
-    raised = []
+def test_a_model_failing_to_preload_is_logged_and_reported_by_the_question(seeded_service, monkeypatch, caplog):
+    import rag.llm
+
+    attempts, raised = [], []
+    unconfigured = rag.llm.openai_chat_model
+    monkeypatch.setattr(rag.llm, "openai_chat_model", lambda settings: attempts.append(1) or unconfigured(settings))
     monkeypatch.setattr(threading, "excepthook", raised.append)
     service = _openai_service(seeded_service, None)
-    service.warm_up_in_background("openai").join(10)
-    assert raised == []  # nothing escapes the loading thread
+    thread = service.preload()
+    thread.join(10)
+    assert not thread.is_alive() and attempts == [1] and raised == []  # tried, and nothing escaped the thread
+    assert "ahead of the first question failed" in caplog.text
     with pytest.raises(GeneratorUnavailable, match="RAG_OPENAI_BASE_URL"):
         service.assistant("openai").ask("Which Russian foreign minister did Rubio meet?")
+    assert attempts == [1, 1]  # the question tried again, and said why it could not
 
 
 @pytest.mark.llm

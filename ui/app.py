@@ -43,10 +43,10 @@ def startup_problem() -> str | None:
 
 
 @st.cache_resource(show_spinner=False)
-def start_loading_generator(name: str) -> str:
-    """Begin loading the chosen model as the page opens, while the reader types."""
-    get_service().warm_up_in_background(name)
-    return name
+def preload_model() -> bool:
+    """Begin loading the default model when the server's first page opens, while the index is
+    checked and the reader types (`RAG_PRELOAD_MODEL`)."""
+    return get_service().preload() is not None
 
 
 @st.cache_resource(show_spinner="Loading the language model (first time only)…")
@@ -348,13 +348,12 @@ def ask(
 
 def main() -> None:
     service = get_service()
+    preload_model()
     if problem := startup_problem():
         st.error(escape_markdown(problem))
     if service.settings.read_only:
         service.refresh_if_stale()  # catch up with what another host indexed
     generator, k, show_scores, dates = sidebar(service)
-    if service.settings.preload_model:
-        start_loading_generator(generator)
     st.title("News Desk")
     st.caption("Ask about the articles in the folder. Every answer cites the sentences it rests on.")
     st.session_state.setdefault("turns", [])
