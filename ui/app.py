@@ -218,7 +218,7 @@ def index_panel(service: RagService) -> None:
     if service.settings.read_only:
         st.caption("This host serves the shared index read-only (RAG_READ_ONLY); another host updates it.")
         return
-    if st.button("Update index", type="primary" if status.stale else "secondary", use_container_width=True):
+    if st.button("Update index", type="primary" if status.stale else "secondary", width="stretch"):
         if run_update(service, "Updating the index…") is not None:
             st.rerun()
     if report := st.session_state.get("last_report"):
@@ -279,7 +279,7 @@ def articles_panel(service: RagService) -> None:
             st.dataframe(
                 [{"published": a["published"], "title": a["title"], "file": a["source"]} for a in dated],
                 hide_index=True,
-                use_container_width=True,
+                width="stretch",
             )
     for article in timeline:
         with st.expander(escape_markdown(article["title"])):
