@@ -31,6 +31,7 @@ import sys
 import tempfile
 import time
 import urllib.request
+from contextlib import contextmanager
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -74,44 +75,52 @@ def start_page(port: int, env: dict[str, str]) -> subprocess.Popen:
             time.sleep(0.5)
 
 
-def chromium(playwright):
-    return playwright.chromium.launch(
-        executable_path="/usr/bin/chromium",
-        args=["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-              "--disable-component-update"],
-    )
+@contextmanager
+def served_page(generator: str, index: str, **settings: str):
+    """A started server of the page (seeds, `index`, `generator` and other `RAG_*` settings) and a
+    Chromium page on it: yields (server, page, url); the server is stopped after."""
+    from playwright.sync_api import sync_playwright
+
+    port = free_port()
+    env = {**os.environ, "RAG_ARTICLES_DIR": str(ROOT / "seeds"), "RAG_INDEX_DIR": index,
+           "RAG_GENERATOR": generator, **{f"RAG_{key.upper()}": value for key, value in settings.items()}}
+    server = start_page(port, env)
+    try:
+        with sync_playwright() as playwright:
+            browser = playwright.chromium.launch(
+                executable_path="/usr/bin/chromium",
+                args=["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                      "--disable-component-update"],
+            )
+            yield server, browser.new_page(), f"http://127.0.0.1:{port}"
+            browser.close()
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+
+
+def chat_box(page, url: str):
+    """The page at `url` loaded afresh (a new session), and its chat box once it shows."""
+    page.goto(url)
+    box = page.get_by_placeholder("Ask a question about the articles")
+    box.wait_for(timeout=300_000)
+    return box
 
 
 def first_question(generator: str, preload: bool, reading: float, index: str) -> float:
     """Seconds from a fresh server's first question to its checked answer, asked `reading`
     seconds after the chat box shows; the server is started for it (on an index already built)
     and stopped."""
-    from playwright.sync_api import sync_playwright
-
-    port = free_port()
-    env = {**os.environ, "RAG_ARTICLES_DIR": str(ROOT / "seeds"), "RAG_INDEX_DIR": index,
-           "RAG_GENERATOR": generator, "RAG_PRELOAD_MODEL": str(preload).lower()}
-    server = start_page(port, env)
-    try:
-        with sync_playwright() as playwright:
-            browser = chromium(playwright)
-            page = browser.new_page()
-            page.goto(f"http://127.0.0.1:{port}")
-            box = page.get_by_placeholder("Ask a question about the articles")
-            box.wait_for(timeout=300_000)
-            time.sleep(reading)
-            question, expected = QUESTIONS[0]
-            started = time.perf_counter()
-            box.fill(question)
-            box.press("Enter")
-            page.get_by_text(expected, exact=False).first.wait_for(timeout=300_000)
-            page.get_by_text("highlighted in", exact=False).first.wait_for(timeout=300_000)  # checked, not the draft
-            seconds = time.perf_counter() - started
-            browser.close()
-        return seconds
-    finally:
-        server.terminate()
-        server.wait(timeout=30)
+    with served_page(generator, index, preload_model=str(preload).lower()) as (_, page, url):
+        box = chat_box(page, url)
+        time.sleep(reading)
+        question, expected = QUESTIONS[0]
+        started = time.perf_counter()
+        box.fill(question)
+        box.press("Enter")
+        page.get_by_text(expected, exact=False).first.wait_for(timeout=300_000)
+        page.get_by_text("highlighted in", exact=False).first.wait_for(timeout=300_000)  # checked, not the draft
+        return time.perf_counter() - started
 
 
 def compare_first_questions(generator: str, reading: float, rounds: int = 3) -> None:
@@ -140,52 +149,35 @@ def main() -> None:
     if args.first_question:
         compare_first_questions(args.generator, args.reading)
         return
-    from playwright.sync_api import sync_playwright
 
-    port = free_port()
-    with tempfile.TemporaryDirectory() as scratch:
-        env = {**os.environ, "RAG_ARTICLES_DIR": str(ROOT / "seeds"), "RAG_INDEX_DIR": f"{scratch}/index",
-               "RAG_GENERATOR": args.generator}
-        server = start_page(port, env)
-        try:
-            with sync_playwright() as playwright:
-                browser = chromium(playwright)
-                page = browser.new_page()
-                page.goto(f"http://127.0.0.1:{port}")
-                box = page.get_by_placeholder("Ask a question about the articles")
-                box.wait_for(timeout=300_000)
-                for question, expected in QUESTIONS:
-                    started = time.perf_counter()
-                    box.fill(question)
-                    box.press("Enter")
-                    page.get_by_text(expected, exact=False).first.wait_for(timeout=300_000)
-                    print(f"answered in {time.perf_counter() - started:.1f} s: {question}")
-                if args.loop:
-                    after_two = memory_mib(server.pid)["VmRSS"]
-                    print(f"resident after 2 questions: {after_two:.0f} MiB")
-                    started = time.perf_counter()
-                    for number in range(1, args.loop + 1):
-                        question, expected = QUESTIONS[number % len(QUESTIONS)]
-                        page.goto(f"http://127.0.0.1:{port}")
-                        box = page.get_by_placeholder("Ask a question about the articles")
-                        box.wait_for(timeout=300_000)
-                        box.fill(question)
-                        box.press("Enter")
-                        # the answer, or an abstention: either ends the question
-                        finished = re.compile(f"{re.escape(expected)}|articles don't say")
-                        page.get_by_text(finished).first.wait_for(timeout=300_000)
-                        if number % 20 == 0:
-                            rss = memory_mib(server.pid)["VmRSS"]
-                            print(f"after {number + 2} questions: resident {rss:.0f} MiB "
-                                  f"({rss - after_two:+.0f} MiB), {(time.perf_counter() - started) / number:.1f} s a question",
-                                  flush=True)
-                browser.close()
-            figures = memory_mib(server.pid)
-            print(f"app process ({args.generator}): peak resident memory {figures['VmHWM']:.0f} MiB, "
-                  f"resident now {figures['VmRSS']:.0f} MiB")
-        finally:
-            server.terminate()
-            server.wait(timeout=30)
+    with tempfile.TemporaryDirectory() as scratch, served_page(args.generator, f"{scratch}/index") as (server, page, url):
+        box = chat_box(page, url)
+        for question, expected in QUESTIONS:
+            started = time.perf_counter()
+            box.fill(question)
+            box.press("Enter")
+            page.get_by_text(expected, exact=False).first.wait_for(timeout=300_000)
+            print(f"answered in {time.perf_counter() - started:.1f} s: {question}")
+        if args.loop:
+            after_two = memory_mib(server.pid)["VmRSS"]
+            print(f"resident after 2 questions: {after_two:.0f} MiB")
+            started = time.perf_counter()
+            for number in range(1, args.loop + 1):
+                question, expected = QUESTIONS[number % len(QUESTIONS)]
+                box = chat_box(page, url)
+                box.fill(question)
+                box.press("Enter")
+                # the answer, or an abstention: either ends the question
+                finished = re.compile(f"{re.escape(expected)}|articles don't say")
+                page.get_by_text(finished).first.wait_for(timeout=300_000)
+                if number % 20 == 0:
+                    rss = memory_mib(server.pid)["VmRSS"]
+                    print(f"after {number + 2} questions: resident {rss:.0f} MiB "
+                          f"({rss - after_two:+.0f} MiB), {(time.perf_counter() - started) / number:.1f} s a question",
+                          flush=True)
+        figures = memory_mib(server.pid)
+        print(f"app process ({args.generator}): peak resident memory {figures['VmHWM']:.0f} MiB, "
+              f"resident now {figures['VmRSS']:.0f} MiB")
 
 
 if __name__ == "__main__":
