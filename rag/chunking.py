@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from functools import lru_cache
 from dataclasses import dataclass
 
 import sentencex
@@ -156,6 +157,7 @@ def split_article(
     """
     text = article.text
     passages: list[Passage] = []
+    count_tokens = lru_cache(maxsize=None)(count_tokens)  # each sentence is measured twice below
     for block_start, block_end in article.blocks:
         sentences = [
             piece

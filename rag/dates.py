@@ -13,6 +13,11 @@ from functools import lru_cache
 
 _DATELINE = re.compile(r"^(?:published|posted|updated|date|first published)\s*(?:on)?\s*:?\s*(?P<rest>.+)$", re.I)
 _HAS_DIGIT = re.compile(r"\d")
+# A full English date names its month or writes it as a number between separators (3/2/2025,
+# 2025-02-14): text with neither is not handed to dateparser, which takes milliseconds a line.
+_MONTH_OR_NUMERIC_DATE = re.compile(
+    r"\b(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)|\d{1,4}\s*[/.\-]\s*\d{1,2}\s*[/.\-]\s*\d{1,4}", re.I
+)
 _ABBREVIATED_MONTH = re.compile(r"\b(jan|feb|mar|apr|jun|jul|aug|sep|sept|oct|nov|dec)\.", re.I)  # dateparser misreads "Nov."
 _SETTINGS = {
     "STRICT_PARSING": True,
@@ -27,7 +32,7 @@ MAX_DATE_LINE_WORDS = 12
 def parse_date(text: str) -> str | None:
     """The first full date written in `text`, as an ISO date; None when there is none."""
     text = _ABBREVIATED_MONTH.sub(r"\1", " ".join(str(text).split()))
-    if not text or not _HAS_DIGIT.search(text):
+    if not text or not _HAS_DIGIT.search(text) or not _MONTH_OR_NUMERIC_DATE.search(text):
         return None
     from dateparser.search import search_dates
 
