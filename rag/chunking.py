@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from functools import lru_cache
 from dataclasses import dataclass
 
 import sentencex
@@ -114,21 +113,22 @@ def sentence_spans(text: str, start: int = 0, end: int | None = None) -> list[tu
 
 def _cut_long_sentence(
     text: str, span: tuple[int, int], max_tokens: int, count: TokenCounter
-) -> list[tuple[int, int]]:
-    """Cut a sentence longer than the passage size at word boundaries."""
+) -> list[tuple[int, int, int]]:
+    """The sentence as (start, end, tokens), cut at word boundaries when it is longer than the
+    passage size."""
     start, end = span
-    if count(text[start:end]) <= max_tokens:
-        return [span]
+    if (size := count(text[start:end])) <= max_tokens:
+        return [(start, end, size)]
     words = [(m.start(), m.end()) for m in re.finditer(r"\S+", text[start:end])]
-    pieces: list[tuple[int, int]] = []
+    pieces: list[tuple[int, int, int]] = []
     first = 0
     while first < len(words):
-        last = first
-        while last + 1 < len(words) and count(
-            text[start + words[first][0] : start + words[last + 1][1]]
+        last, size = first, count(text[start + words[first][0] : start + words[first][1]])
+        while last + 1 < len(words) and (
+            longer := count(text[start + words[first][0] : start + words[last + 1][1]])
         ) <= max_tokens:
-            last += 1
-        pieces.append((start + words[first][0], start + words[last][1]))
+            last, size = last + 1, longer
+        pieces.append((start + words[first][0], start + words[last][1], size))
         first = last + 1
     return pieces
 
@@ -157,16 +157,16 @@ def split_article(
     """
     text = article.text
     passages: list[Passage] = []
-    count_tokens = lru_cache(maxsize=None)(count_tokens)  # each sentence is measured twice below
     for block_start, block_end in article.blocks:
-        sentences = [
+        if is_label_or_heading(text[block_start:block_end]):
+            continue
+        pieces = [
             piece
             for span in sentence_spans(text, block_start, block_end)
             for piece in _cut_long_sentence(text, span, chunk_size, count_tokens)
         ]
-        if is_label_or_heading(text[block_start:block_end]):
-            continue
-        sizes = [count_tokens(text[s:e]) for s, e in sentences]
+        sentences = [(s, e) for s, e, _ in pieces]
+        sizes = [size for _, _, size in pieces]
         first = 0
         while first < len(sentences):
             last, total = first, sizes[first]

@@ -13,10 +13,12 @@ from functools import lru_cache
 
 _DATELINE = re.compile(r"^(?:published|posted|updated|date|first published)\s*(?:on)?\s*:?\s*(?P<rest>.+)$", re.I)
 _HAS_DIGIT = re.compile(r"\d")
-# A full English date names its month or writes it as a number between separators (3/2/2025,
-# 2025-02-14): text with neither is not handed to dateparser, which takes milliseconds a line.
+# A full English date names its month ("14Feb2025" too) or writes day, month and year as numbers
+# apart ("3/2/2025", "2025-02-14", "14 02 2025"): text with neither is not handed to dateparser,
+# which takes milliseconds a line. Relative times ("3 hours ago") and epoch seconds are not read:
+# they say when the file was saved or nothing, not when the story was published.
 _MONTH_OR_NUMERIC_DATE = re.compile(
-    r"\b(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)|\d{1,4}\s*[/.\-]\s*\d{1,2}\s*[/.\-]\s*\d{1,4}", re.I
+    r"(?<![a-z])(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)|\d{1,4}[\s/.\-_,]+\d{1,2}[\s/.\-_,]+\d{1,4}", re.I
 )
 _ABBREVIATED_MONTH = re.compile(r"\b(jan|feb|mar|apr|jun|jul|aug|sep|sept|oct|nov|dec)\.", re.I)  # dateparser misreads "Nov."
 _SETTINGS = {

@@ -17,6 +17,9 @@ from tests.conftest import indexed_articles
         ("2025-02-14T09:30:00Z", "2025-02-14"),
         ("Tue, 14 Jan 2025 08:00:00 GMT", "2025-01-14"),
         ("Updated 5th Nov. 2023", "2023-11-05"),
+        ("14Feb2025", "2025-02-14"),
+        ("Updated 14 02 2025 10:00", "2025-02-14"),
+        ("2025_02_14", "2025-02-14"),
     ],
 )
 def test_full_dates_are_read_in_the_forms_news_uses(text, expected):
@@ -25,6 +28,12 @@ def test_full_dates_are_read_in_the_forms_news_uses(text, expected):
 
 @pytest.mark.parametrize("text", ["In 2024 the plan failed", "Monday", "The 3 ministers met", "no date here", ""])
 def test_a_year_or_a_weekday_alone_is_not_a_publication_date(text):
+    assert parse_date(text) is None
+
+
+@pytest.mark.parametrize("text", ["Updated: 3 hours ago", "2 days ago", "1739491200"])
+def test_relative_times_and_epoch_seconds_are_not_publication_dates(text):
+    """"3 hours ago" read later would give the day the file was read, not the story's."""
     assert parse_date(text) is None
 
 
