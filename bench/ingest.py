@@ -73,6 +73,7 @@ def main() -> None:
         folder = Path(scratch) / "articles"
         described = write_corpus(folder, args.articles)
         rows = []
+        notes: list[str] = []
         texts: list[str] = []
         for embedder in args.embedders:
             settings = load_settings(articles_dir=folder, index_dir=Path(scratch) / f"index-{embedder}", embedder=embedder)
@@ -80,10 +81,9 @@ def main() -> None:
             # timed: the models the page warms up (the encoder, spaCy, WordNet), dateparser's
             # tables, then the stores (importing Chroma among them).
             started = time.perf_counter()
-            service = RagService(settings)
+            service = opened(settings)
             service.warm_up()
             parse_date("1 March 2024")
-            service = opened(settings, service.embedder)
             opening = time.perf_counter() - started
             service.embedder.embed_documents(["warm up the kernels"] * 8)
             if args.one_step:  # the same index built with no encoding ahead, for comparison
@@ -114,8 +114,8 @@ def main() -> None:
             rows.append((f"rag index, {service.embedder.name}", report.total, statistics.median(indexing)))
             rows.append(("  start-up before it (not in the rate)", None, opening))
             rows.append(("  its encoder alone", len(texts), statistics.median(encoding)))
-            rows.append(("  rate of rag index / encoder's, rounds", None,
-                         " ".join(f"{e / i:.2f}" for i, e in zip(indexing, encoding, strict=True))))
+            ratios = ", ".join(f"{e / i:.2f}" for i, e in zip(indexing, encoding, strict=True))
+            notes.append(f"{service.embedder.name}: rate of rag index / its encoder's, round by round: {ratios}")
 
         torch = SentenceTransformerEmbeddings()
         torch.warm_up()
@@ -129,9 +129,11 @@ def main() -> None:
     print(f"{'SentenceTransformer.encode (raw torch)':40} {len(texts) / raw:8.1f} {raw:11.1f} {1.0:12.2f}")
     for label, count, seconds in rows:
         if count is None:
-            print(f"{label:40} {seconds:>8}" if isinstance(seconds, str) else f"{label:40} {seconds:8.1f}")
+            print(f"{label:40} {seconds:8.1f}")
         else:
             print(f"{label:40} {seconds:8.1f} {count / seconds:11.1f} {count / seconds / raw:12.2f}")
+    for note in notes:
+        print(note)
 
 
 if __name__ == "__main__":
