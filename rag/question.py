@@ -120,9 +120,12 @@ class Question:
     joins: bool = False  # asks for what several reports give together ("Which company, reported by two outlets, …?")
     authorship: bool = False  # asks who wrote an article ("Who is the author of …?"), which its byline answers
     counted: str = ""  # the things a "how many" question counts ("people"), when not a unit or a span of time
+    one_named: bool = False  # asks which one of a kind by its noun ("Which minister…?", "What city…?"): a name answers
 
     @property
     def labels(self) -> frozenset[str]:
+        if self.one_named and self.kind == PERSON:  # "Which minister…?": a person, not a country or a firm
+            return frozenset({"PERSON"})
         return KIND_LABELS.get(self.kind or "", frozenset())
 
 
@@ -539,4 +542,5 @@ def analyse(question: str, events: bool = True) -> Question:
         joins=bool(joined_reports) and kind in {PERSON, PLACE, ORGANISATION},
         authorship=kind in {PERSON, None} and _asks_authorship(doc),
         counted=_counted(doc) if kind == QUANTITY else "",
+        one_named=kind in {PERSON, PLACE, ORGANISATION} and len(phrase) > 1 and doc[min(phrase)].lower_ != "whose",
     )

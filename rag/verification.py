@@ -162,15 +162,25 @@ def kind_candidates(question: Question, text: str) -> list[str]:
                 or (_ORDINAL.fullmatch(t.text) and t.head.lemma_.lower() in {"century", "millennium"}))
             and not contains_phrase(asked, t.text)
         ]
-    if question.kind in _NOUN_KINDS:  # common nouns of the kind: "residents", "mountainous areas"
-        found += [
+    if question.kind in _NOUN_KINDS and not question.one_named:  # common nouns of the kind: "residents", "mountainous areas"
+        # Not an answer: a phrase on a noun the question uses ("certain provinces" for "Which
+        # provinces…?"), on what it asks for in another form ("researchers" for "Which
+        # researcher…?"), or made only of its words in any form ("teenagers" for a question
+        # on teenage sleep). A word of its own on another form of one of the question's nouns
+        # may be one ("international students" for "Who made up 19% of the student body?").
+        question_stems = {stem(word) for word in asked.split()}
+        asked_for = question_stems - question.terms  # the wh-phrase's words ("which", "provinc")
+        for chunk in doc.noun_chunks:
             # without its article or possessive: "courts of member states" holds "the courts"
-            doc[next((t.i for t in chunk if t.dep_ not in {"det", "poss"}), chunk.start) : chunk.end].text
-            for chunk in doc.noun_chunks
-            if chunk.root.pos_ == "NOUN"
-            and not contains_phrase(asked, chunk.root.text)
-            and noun_kinds(chunk.root.lemma_) & _NOUN_KINDS[question.kind]
-        ]
+            phrase = doc[next((t.i for t in chunk if t.dep_ not in {"det", "poss"}), chunk.start) : chunk.end]
+            if (
+                chunk.root.pos_ == "NOUN"
+                and not contains_phrase(asked, chunk.root.text)
+                and stem(chunk.root.text) not in asked_for
+                and any(t.is_alpha and stem(t.text) not in question_stems for t in phrase)
+                and noun_kinds(chunk.root.lemma_) & _NOUN_KINDS[question.kind]
+            ):
+                found.append(phrase.text)
     return list(dict.fromkeys(found))
 
 

@@ -157,11 +157,36 @@ def test_common_nouns_of_the_asked_kind_answer_who_where_and_when():
     assert not answers("When did the market reopen?", "The market reopened with new stalls and lower rents.")
 
 
+def test_which_one_of_a_kind_is_answered_by_a_name_not_by_a_group():
+    """"Which researcher…?" asks for one researcher: a sentence naming a group ("a study of
+    adolescents") does not answer it, though a group answers "Who…?"."""
+    sentence = "Teenagers sleep less, according to a study of adolescents in three countries led by the university."
+    assert not answers("Which scientist led the study on screen use?", sentence)
+    assert answers("Which scientist led the study on screen use?", "Dr. Ines Varga led the study on screen use.")
+    assert answers("Who took part in the study on screen use?", "The study on screen use followed adolescents in three countries.")
+    assert not answers("Which city hosted the summit?", "The summit was hosted in a coastal resort.")
+    assert answers("Which city hosted the summit?", "The summit was hosted in Valletta.")
+
+
 def test_kind_candidates_leave_out_what_the_question_states():
     question = analyse("Who did Lavinia Orr meet in Geneva?")
     found = kind_candidates(question, "Lavinia Orr met Piet Hallam in Geneva.")
     assert "Piet Hallam" in found
     assert not any("Lavinia" in item or "Orr" in item or "Geneva" in item for item in found)
+
+
+def test_a_common_noun_the_question_uses_in_another_form_does_not_answer_it():
+    """"Which researcher…?" is not answered by "researchers", nor a question about teenage
+    drivers by "teenagers": the question's own words, inflected, and the kind it asks for name
+    no one it does not."""
+    assert not answers("Which researcher wrote the forecast?", "Researchers wrote the forecast in March.")
+    assert not answers("Who sponsored the programme for teenage drivers?", "Teenagers joined the programme for drivers last year.")
+    assert not answers("Which researcher wrote the forecast?", "Senior researchers wrote the forecast in March.")
+    # a word of its own on another of the question's nouns names someone
+    assert "Foreign students" in kind_candidates(
+        analyse("Who made up a fifth of the student body?"), "Foreign students made up a fifth of the student body."
+    )
+    assert answers("Who wrote the forecast?", "The forecast was written by economists at the central bank.")
 
 
 def test_a_weekday_or_a_name_of_another_kind_does_not_answer_who():
