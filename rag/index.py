@@ -42,11 +42,18 @@ INDEX_BATCH = 256  # passages embedded and written per step of the indexing API
 ENCODE_AHEAD = 4 * INDEX_BATCH
 
 class PassageStore(VectorStore):
-    """One vector store that writes to Chroma and the keyword table together."""
+    """One vector store that writes to Chroma and the keyword table together.
 
-    def __init__(self, vectors: VectorStore, keywords: KeywordIndex) -> None:
+    The passages' texts are read from the keyword table. Chroma holds them too only when it is
+    a server shared by several hosts (`texts_in_vectors`), whose keyword tables catch up from
+    it; embedded, storing them again would cost Chroma's own full-text index of every text,
+    about half of what writing the vectors costs.
+    """
+
+    def __init__(self, vectors: VectorStore, keywords: KeywordIndex, texts_in_vectors: bool = False) -> None:
         self.vectors = vectors
         self.keywords = keywords
+        self.texts_in_vectors = texts_in_vectors
         self.known_sources: set[str] = set()
         self.updated = 0  # passages written for articles the index already had
 
@@ -55,11 +62,19 @@ class PassageStore(VectorStore):
         return self.vectors.embeddings
 
     def add_documents(self, documents: list[Document], **kwargs: Any) -> list[str]:
-        ids = kwargs.get("ids") or [doc.id for doc in documents]
-        self.vectors.add_documents(documents, ids=ids)
+        """The keyword table first: a run killed before the vectors are written leaves rows
+        without vectors, which the next update removes (`ArticleIndex.catch_up`) and writes again."""
+        ids = list(kwargs.get("ids") or [doc.id for doc in documents])
         self.keywords.upsert(ids, documents)
+        if self.texts_in_vectors:
+            self.vectors.add_documents(documents, ids=ids)
+        else:
+            vectors = self.vectors.embeddings.embed_documents([doc.page_content for doc in documents])
+            self.vectors._collection.upsert(  # noqa: SLF001 - langchain_chroma always stores the texts
+                ids=ids, embeddings=vectors, metadatas=[doc.metadata or None for doc in documents]
+            )
         self.updated += sum(doc.metadata["source"] in self.known_sources for doc in documents)
-        return list(ids)
+        return ids
 
     def add_texts(
         self, texts: Iterable[str], metadatas: list[dict] | None = None, **kwargs: Any
@@ -76,7 +91,12 @@ class PassageStore(VectorStore):
         return True
 
     def similarity_search(self, query: str, k: int = 4, **kwargs: Any) -> list[Document]:
-        return self.vectors.similarity_search(query, k=k, **kwargs)
+        """The passages nearest the query by their vectors, with their texts from the keyword table."""
+        found = self.vectors._collection.query(  # noqa: SLF001
+            query_embeddings=[self.vectors.embeddings.embed_query(query)], n_results=k, include=[], **kwargs
+        )
+        documents = self.keywords.get(found["ids"][0])
+        return [documents[doc_id] for doc_id in found["ids"][0] if doc_id in documents]
 
     @classmethod
     def from_texts(cls, *args: Any, **kwargs: Any) -> PassageStore:
@@ -158,6 +178,7 @@ class ArticleIndex:
         self._caught_up: tuple[int, float | None] | None = None
         # the stored articles' MinHash signatures, kept from one update to the next
         self._near: NearDuplicates | None = None
+        self.textless: list[str] = []  # passages the vector store holds that no keyword row gives the text of
         self._manifest: tuple[tuple[int, int, int], dict[str, Any]] | None = None  # (file stat, content)
 
     # -- opening -------------------------------------------------------------------------
@@ -190,7 +211,7 @@ class ArticleIndex:
                         client=self._chroma_client(),
                         collection_metadata={"hnsw:space": "cosine"},
                     )
-                    self._store = PassageStore(vectors, self.keywords)
+                    self._store = PassageStore(vectors, self.keywords, texts_in_vectors=bool(self.settings.chroma_host))
         return self._store
 
     @property
@@ -253,12 +274,15 @@ class ArticleIndex:
         stored = set(self.collection.get(include=[])["ids"])
         local = set(self.keywords.ids())
         missing, extra = sorted(stored - local), sorted(local - stored)
+        self.textless = []
         for start in range(0, len(missing), 500):
             found = self.collection.get(ids=missing[start : start + 500], include=["documents", "metadatas"])
             documents = [
                 Document(id=doc_id, page_content=text, metadata=metadata or {})
                 for doc_id, text, metadata in zip(found["ids"], found["documents"], found["metadatas"], strict=True)
+                if text is not None
             ]
+            self.textless += [doc_id for doc_id, text in zip(found["ids"], found["documents"], strict=True) if text is None]
             self.keywords.upsert([doc.id for doc in documents], documents)
         if extra:
             self.keywords.delete(extra)
@@ -373,6 +397,8 @@ class ArticleIndex:
             if rebuild is None and self.collection.count() < generation[0]:
                 rebuild = "the vector store lost passages the record manager lists"
             self.catch_up(generation)  # passages another host wrote, or a keyword cache that was lost
+            if self.textless and rebuild is None:  # embedded, the vectors are stored without texts
+                rebuild = "the keyword table lost passages whose texts only it held"
             return self._sync_locked(progress, rebuild)
 
     def _sync_locked(self, progress: ProgressCallback | None, rebuild: str | None) -> SyncReport:

@@ -131,6 +131,22 @@ def test_a_lost_vector_store_is_rebuilt_not_left_empty(articles_dir: Path, tmp_p
     assert hits and max(hit.similarity for hit in hits) > 0.3  # dense search finds them again
 
 
+def test_texts_are_kept_once_and_a_lost_keyword_table_is_rebuilt(articles_dir: Path, tmp_path: Path, embedder):
+    """Embedded, Chroma holds the vectors and the keyword table the texts; when the table is
+    lost, the next update finds vectors with no text anywhere and embeds every article again."""
+    service = make_service(articles_dir, tmp_path / "index", embedder)
+    total = service.update_index().total
+    stored = service.index.collection.get(include=["documents"])
+    assert len(stored["ids"]) == total and set(stored["documents"]) == {None}
+    assert service.index.store.similarity_search("Which Russian foreign minister did Rubio meet?", k=2)
+    service.index.keywords.delete(service.index.keywords.ids())  # as a lost or emptied table
+    report = service.update_index()
+    assert report.total == total and service.index.keywords.count() == total
+    assert set(service.index.keywords.ids()) == set(service.index.collection.get(include=[])["ids"])
+    hits = service.retriever.search("Which Russian foreign minister did Rubio meet?", k=3)
+    assert hits and "Lavrov" in " ".join(hit.document.page_content for hit in hits)
+
+
 def test_pointing_at_another_vector_store_asks_for_a_rebuild(articles_dir: Path, tmp_path: Path, embedder):
     service = make_service(articles_dir, tmp_path / "index", embedder)
     service.update_index()
