@@ -130,7 +130,7 @@ def fill_synthetic(service, start: int, count: int, pool: list[str], pool_vector
             vectors.append((vector / np.linalg.norm(vector)).tolist())
             metadatas.append({"source": f"synthetic-{number // 10}.txt", "title": f"Synthetic {number // 10}",
                               "start": 0, "end": len(text), "ordinal": number % 10, "body_offset": 0})
-        collection.add(ids=ids, embeddings=vectors, documents=texts, metadatas=metadatas)
+        collection.add(ids=ids, embeddings=vectors, metadatas=metadatas)  # texts in the keyword table, as indexing stores them
         keywords.upsert(ids, [Document(page_content=t, metadata=m) for t, m in zip(texts, metadatas)])
         fts.add(ids, texts)
         print(f"  synthetic passages written: {min(count, first + batch):,}", end="\r", file=sys.stderr)

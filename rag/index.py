@@ -47,7 +47,8 @@ class PassageStore(VectorStore):
     The passages' texts are read from the keyword table. Chroma holds them too only when it is
     a server shared by several hosts (`texts_in_vectors`), whose keyword tables catch up from
     it; embedded, storing them again would cost Chroma's own full-text index of every text,
-    about half of what writing the vectors costs.
+    which takes longer than writing the vectors themselves. (An index built before keeps the
+    texts it stored; Chroma leaves a stored text in place when an upsert gives none.)
     """
 
     def __init__(self, vectors: VectorStore, keywords: KeywordIndex, texts_in_vectors: bool = False) -> None:
@@ -93,7 +94,8 @@ class PassageStore(VectorStore):
     def similarity_search(self, query: str, k: int = 4, **kwargs: Any) -> list[Document]:
         """The passages nearest the query by their vectors, with their texts from the keyword table."""
         found = self.vectors._collection.query(  # noqa: SLF001
-            query_embeddings=[self.vectors.embeddings.embed_query(query)], n_results=k, include=[], **kwargs
+            query_embeddings=[self.vectors.embeddings.embed_query(query)], n_results=k, include=[],
+            where=kwargs.get("filter"),
         )
         documents = self.keywords.get(found["ids"][0])
         return [documents[doc_id] for doc_id in found["ids"][0] if doc_id in documents]
@@ -264,6 +266,7 @@ class ArticleIndex:
         Cheap when nothing changed: it compares the record manager's generation (given by a
         caller that has just read it) first.
         """
+        self.textless = []
         generation = generation or self.store_generation()
         if generation[0] == self.keywords.count():
             # Embedded, this process writes both; on a server, other hosts may replace passages
@@ -274,7 +277,6 @@ class ArticleIndex:
         stored = set(self.collection.get(include=[])["ids"])
         local = set(self.keywords.ids())
         missing, extra = sorted(stored - local), sorted(local - stored)
-        self.textless = []
         for start in range(0, len(missing), 500):
             found = self.collection.get(ids=missing[start : start + 500], include=["documents", "metadatas"])
             documents = [
@@ -284,7 +286,9 @@ class ArticleIndex:
             ]
             self.textless += [doc_id for doc_id, text in zip(found["ids"], found["documents"], strict=True) if text is None]
             self.keywords.upsert([doc.id for doc in documents], documents)
-        if extra:
+        # An embedded host that only reads shares the writer's keyword table and takes no lock:
+        # a row it finds without a vector may be one the writer is about to give its vector.
+        if extra and (self.settings.chroma_host or not self.settings.read_only):
             self.keywords.delete(extra)
         self._caught_up = generation
         return len(missing) + len(extra)

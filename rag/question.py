@@ -120,11 +120,11 @@ class Question:
     joins: bool = False  # asks for what several reports give together ("Which company, reported by two outlets, …?")
     authorship: bool = False  # asks who wrote an article ("Who is the author of …?"), which its byline answers
     counted: str = ""  # the things a "how many" question counts ("people"), when not a unit or a span of time
-    one_named: bool = False  # asks which one of a kind by its noun ("Which minister…?", "What city…?"): a name answers
+    one_person: bool = False  # asks for one person by a singular noun ("Which minister…?"): a person's name answers
 
     @property
     def labels(self) -> frozenset[str]:
-        if self.one_named and self.kind == PERSON:  # "Which minister…?": a person, not a country or a firm
+        if self.one_person and self.kind == PERSON:  # "Which minister…?": a person, not a country or a firm
             return frozenset({"PERSON"})
         return KIND_LABELS.get(self.kind or "", frozenset())
 
@@ -483,6 +483,15 @@ def _calendar_bound(entity) -> bool:
     return entity.label_ == "DATE" and bounds_dates(entity)
 
 
+def _asks_for_one_person(doc, kind: str | None, phrase: set[int]) -> bool:
+    """"Which minister…?", "What player…?": one person of a kind, named by a singular noun.
+    A plural or a group ("Which officials…?", "Which people…?") may be answered by a common noun."""
+    if kind != PERSON or len(phrase) < 2 or doc[min(phrase)].lower_ not in {"which", "what"}:
+        return False
+    noun = doc[max(phrase)]
+    return noun.tag_ == "NN"
+
+
 def analyse(question: str, events: bool = True) -> Question:
     """What the question asks and must be answered with; with `events`, a time it gives by an
     event ("before the Riyadh talks") is kept apart from the words the evidence must hold, to be
@@ -542,5 +551,5 @@ def analyse(question: str, events: bool = True) -> Question:
         joins=bool(joined_reports) and kind in {PERSON, PLACE, ORGANISATION},
         authorship=kind in {PERSON, None} and _asks_authorship(doc),
         counted=_counted(doc) if kind == QUANTITY else "",
-        one_named=kind in {PERSON, PLACE, ORGANISATION} and len(phrase) > 1 and doc[min(phrase)].lower_ != "whose",
+        one_person=_asks_for_one_person(doc, kind, phrase),
     )

@@ -162,7 +162,7 @@ def kind_candidates(question: Question, text: str) -> list[str]:
                 or (_ORDINAL.fullmatch(t.text) and t.head.lemma_.lower() in {"century", "millennium"}))
             and not contains_phrase(asked, t.text)
         ]
-    if question.kind in _NOUN_KINDS and not question.one_named:  # common nouns of the kind: "residents", "mountainous areas"
+    if question.kind in _NOUN_KINDS and not question.one_person:  # common nouns of the kind: "residents", "mountainous areas"
         # Not an answer: a phrase on a noun the question uses ("certain provinces" for "Which
         # provinces…?"), on what it asks for in another form ("researchers" for "Which
         # researcher…?"), or made only of its words in any form ("teenagers" for a question

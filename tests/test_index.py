@@ -145,6 +145,9 @@ def test_texts_are_kept_once_and_a_lost_keyword_table_is_rebuilt(articles_dir: P
     assert set(service.index.keywords.ids()) == set(service.index.collection.get(include=[])["ids"])
     hits = service.retriever.search("Which Russian foreign minister did Rubio meet?", k=3)
     assert hits and "Lavrov" in " ".join(hit.document.page_content for hit in hits)
+    (articles_dir / "004_4c2d23f4e0c82c6a.txt").unlink()
+    after = service.update_index()  # an ordinary update again, not another full pass
+    assert (after.added, after.updated) == (0, 0) and after.deleted > 0
 
 
 def test_pointing_at_another_vector_store_asks_for_a_rebuild(articles_dir: Path, tmp_path: Path, embedder):

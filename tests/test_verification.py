@@ -157,15 +157,15 @@ def test_common_nouns_of_the_asked_kind_answer_who_where_and_when():
     assert not answers("When did the market reopen?", "The market reopened with new stalls and lower rents.")
 
 
-def test_which_one_of_a_kind_is_answered_by_a_name_not_by_a_group():
-    """"Which researcher…?" asks for one researcher: a sentence naming a group ("a study of
-    adolescents") does not answer it, though a group answers "Who…?"."""
-    sentence = "Teenagers sleep less, according to a study of adolescents in three countries led by the university."
+def test_which_one_person_is_answered_by_a_persons_name_not_by_a_group():
+    """"Which scientist…?" asks for one scientist: a sentence naming a group ("a study of
+    adolescents") or countries does not answer it, though a group answers "Who…?" and a
+    plural ("Which officials…?")."""
+    sentence = "Teenagers sleep less, according to a study of adolescents in Norway and Sweden led by the university."
     assert not answers("Which scientist led the study on screen use?", sentence)
     assert answers("Which scientist led the study on screen use?", "Dr. Ines Varga led the study on screen use.")
     assert answers("Who took part in the study on screen use?", "The study on screen use followed adolescents in three countries.")
-    assert not answers("Which city hosted the summit?", "The summit was hosted in a coastal resort.")
-    assert answers("Which city hosted the summit?", "The summit was hosted in Valletta.")
+    assert answers("Which officials approved the budget?", "Treasury officials approved the budget on Monday.")
 
 
 def test_kind_candidates_leave_out_what_the_question_states():
