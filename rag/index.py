@@ -180,7 +180,6 @@ class ArticleIndex:
         self._caught_up: tuple[int, float | None] | None = None
         # the stored articles' MinHash signatures, kept from one update to the next
         self._near: NearDuplicates | None = None
-        self.textless: list[str] = []  # passages the vector store holds that no keyword row gives the text of
         self._manifest: tuple[tuple[int, int, int], dict[str, Any]] | None = None  # (file stat, content)
 
     # -- opening -------------------------------------------------------------------------
@@ -266,17 +265,23 @@ class ArticleIndex:
         Cheap when nothing changed: it compares the record manager's generation (given by a
         caller that has just read it) first.
         """
-        self.textless = []
+        changed, _ = self._catch_up(generation)
+        return changed
+
+    def _catch_up(self, generation: tuple[int, float | None] | None) -> tuple[int, list[str]]:
+        """`catch_up`, also giving the passages the vector store holds whose text no keyword row
+        nor the store itself gives (embedded, the vectors are stored without texts)."""
         generation = generation or self.store_generation()
         if generation[0] == self.keywords.count():
             # Embedded, this process writes both; on a server, other hosts may replace passages
             # without changing the count, which the latest write time shows.
             if not self.settings.chroma_host or generation == self._caught_up:
                 self._caught_up = generation
-                return 0
+                return 0, []
         stored = set(self.collection.get(include=[])["ids"])
         local = set(self.keywords.ids())
         missing, extra = sorted(stored - local), sorted(local - stored)
+        textless: list[str] = []
         for start in range(0, len(missing), 500):
             found = self.collection.get(ids=missing[start : start + 500], include=["documents", "metadatas"])
             documents = [
@@ -284,14 +289,14 @@ class ArticleIndex:
                 for doc_id, text, metadata in zip(found["ids"], found["documents"], found["metadatas"], strict=True)
                 if text is not None
             ]
-            self.textless += [doc_id for doc_id, text in zip(found["ids"], found["documents"], strict=True) if text is None]
+            textless += [doc_id for doc_id, text in zip(found["ids"], found["documents"], strict=True) if text is None]
             self.keywords.upsert([doc.id for doc in documents], documents)
         # An embedded host that only reads shares the writer's keyword table and takes no lock:
         # a row it finds without a vector may be one the writer is about to give its vector.
         if extra and (self.settings.chroma_host or not self.settings.read_only):
             self.keywords.delete(extra)
         self._caught_up = generation
-        return len(missing) + len(extra)
+        return len(missing) + len(extra), textless
 
     @property
     def collection(self):
@@ -400,8 +405,8 @@ class ArticleIndex:
             generation = self.store_generation()
             if rebuild is None and self.collection.count() < generation[0]:
                 rebuild = "the vector store lost passages the record manager lists"
-            self.catch_up(generation)  # passages another host wrote, or a keyword cache that was lost
-            if self.textless and rebuild is None:  # embedded, the vectors are stored without texts
+            _, textless = self._catch_up(generation)  # passages another host wrote, or a keyword cache that was lost
+            if textless and rebuild is None:
                 rebuild = "the keyword table lost passages whose texts only it held"
             return self._sync_locked(progress, rebuild)
 

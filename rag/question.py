@@ -124,7 +124,7 @@ class Question:
 
     @property
     def labels(self) -> frozenset[str]:
-        if self.one_person and self.kind == PERSON:  # "Which minister…?": a person, not a country or a firm
+        if self.one_person:  # "Which minister…?": a person, not a country or a firm
             return frozenset({"PERSON"})
         return KIND_LABELS.get(self.kind or "", frozenset())
 

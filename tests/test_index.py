@@ -150,6 +150,22 @@ def test_texts_are_kept_once_and_a_lost_keyword_table_is_rebuilt(articles_dir: P
     assert (after.added, after.updated) == (0, 0) and after.deleted > 0
 
 
+def test_an_embedded_reader_leaves_a_row_without_its_vector_to_the_writer(articles_dir: Path, tmp_path: Path, embedder):
+    """The writer stores a passage's keyword row before its vector; a read-only host sharing the
+    folder, which takes no lock, must not delete the row in between. The writer's next update does."""
+    from langchain_core.documents import Document
+
+    writer = make_service(articles_dir, tmp_path / "index", embedder)
+    writer.update_index()
+    pending = Document(page_content="A passage whose vector is still being written.", metadata={"source": "late.txt"})
+    writer.index.keywords.upsert(["pending-passage"], [pending])
+    reader = make_service(articles_dir, tmp_path / "index", embedder, read_only=True)
+    reader.index.catch_up()
+    assert "pending-passage" in reader.index.keywords.ids()
+    writer.update_index()
+    assert "pending-passage" not in writer.index.keywords.ids()
+
+
 def test_pointing_at_another_vector_store_asks_for_a_rebuild(articles_dir: Path, tmp_path: Path, embedder):
     service = make_service(articles_dir, tmp_path / "index", embedder)
     service.update_index()
