@@ -115,6 +115,8 @@ class Fts5Table:
 def fill_synthetic(service, start: int, count: int, pool: list[str], pool_vectors: np.ndarray, fts: Fts5Table) -> None:
     from langchain_core.documents import Document
 
+    from rag.index import FILTER_KEYS
+
     rng = np.random.default_rng(7 + start)
     collection = service.index.collection
     keywords = service.index.keywords
@@ -130,7 +132,8 @@ def fill_synthetic(service, start: int, count: int, pool: list[str], pool_vector
             vectors.append((vector / np.linalg.norm(vector)).tolist())
             metadatas.append({"source": f"synthetic-{number // 10}.txt", "title": f"Synthetic {number // 10}",
                               "start": 0, "end": len(text), "ordinal": number % 10, "body_offset": 0})
-        collection.add(ids=ids, embeddings=vectors, metadatas=metadatas)  # texts in the keyword table, as indexing stores them
+        # texts and most metadata in the keyword table, as indexing stores them
+        collection.add(ids=ids, embeddings=vectors, metadatas=[{key: m[key] for key in FILTER_KEYS if key in m} for m in metadatas])
         keywords.upsert(ids, [Document(page_content=t, metadata=m) for t, m in zip(texts, metadatas)])
         fts.add(ids, texts)
         print(f"  synthetic passages written: {min(count, first + batch):,}", end="\r", file=sys.stderr)

@@ -9,6 +9,7 @@ copy of that article, and indexed on its own if the first one is removed.
 from __future__ import annotations
 
 import re
+from functools import cache
 
 NUM_PERM = 64
 SHINGLE_WORDS = 3
@@ -22,9 +23,18 @@ def signature(text: str) -> list[int]:
 
     words = _WORD.findall(text.casefold())
     shingles = {" ".join(words[i : i + SHINGLE_WORDS]) for i in range(max(1, len(words) - SHINGLE_WORDS + 1))}
-    minhash = MinHash(num_perm=NUM_PERM, scheme="affine32")
+    minhash = MinHash(num_perm=NUM_PERM, scheme="affine32", permutations=_permutations())
     minhash.update_batch([shingle.encode("utf-8") for shingle in shingles])
     return [int(value) for value in minhash.hashvalues]
+
+
+@cache
+def _permutations():
+    """The hash permutations every signature uses (drawn from the fixed seed), drawn once: a
+    MinHash draws them anew at each construction otherwise."""
+    from datasketch import MinHash
+
+    return MinHash(num_perm=NUM_PERM, scheme="affine32").permutations
 
 
 class NearDuplicates:

@@ -63,6 +63,7 @@ _BREADCRUMB = re.compile(r"\S\s*[»›]\s*\S.*[»›]")
 _BYLINE = re.compile(r"^(?:by|written by|author:)\s+(?P<name>[^\d,;:]{3,60})$", re.I)
 _NAME_LINE = re.compile(r"^[A-Z][\w.'’-]+(?:\s+(?:[A-Z][\w.'’-]+|al|bin|de|van|von|da|el)){1,3}$")
 _SENTENCE_END = re.compile(r"[.!?][\"'”’)\]]*$")
+_CONTROL = re.compile("[\x00-\x08\x0b\x0e-\x1f\ufffd]")  # control characters but tab, line and page breaks; U+FFFD
 PROSE_MIN_WORDS = 8
 MIN_ARTICLE_WORDS = 3  # fewer words than this is a menu or a stub, not an article
 MAX_MESS = 0.2  # charset-normalizer's default limit on a decoding's share of implausible characters
@@ -152,7 +153,7 @@ def decode_article(data: bytes) -> tuple[str, str]:
         text, encoding = _detect_encoding(data)
     text = text.lstrip("\ufeff")
     sample = text[:8192]
-    controls = sum(1 for ch in sample if (ord(ch) < 32 and ch not in "\n\r\t\f") or ch == "\ufffd")
+    controls = len(_CONTROL.findall(sample))
     if "\x00" in sample or controls > max(8, len(sample) // 50):
         raise ArticleError("binary file (not text)")
     if not text.strip():

@@ -63,11 +63,22 @@ def stemmer(algorithm: str = "english"):
     return held
 
 
+_NON_ASCII = re.compile(r"[^\x00-\x7f]+")
+
+
+def _without_marks(run: re.Match) -> str:
+    decomposed = unicodedata.normalize("NFKD", run.group())
+    return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+
+
 def fold(text: str) -> str:
-    """Lower case without accents, so "Zürich" matches "Zurich" and "café" matches "cafe"."""
-    decomposed = unicodedata.normalize("NFKD", text)
-    stripped = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
-    return stripped.casefold().replace("’", "'")
+    """Lower case without accents, so "Zürich" matches "Zurich" and "café" matches "cafe".
+
+    Only the runs of non-ASCII characters are decomposed and stripped of their marks, which is
+    the same as doing it to the whole text (ASCII has nothing to decompose, and marks are
+    dropped wherever they stand) at a fraction of the cost: every passage is folded when it is
+    indexed."""
+    return _NON_ASCII.sub(_without_marks, text).casefold().replace("’", "'")
 
 
 _SPACES = re.compile(r"[^\w%$€£.]+|(?<!\d)\.|\.(?!\d)")

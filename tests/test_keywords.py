@@ -10,6 +10,7 @@ from langchain_core.documents import Document
 
 from rag import keywords as keywords_module
 from rag.keywords import KeywordIndex, query_terms
+from rag.nlp import fold
 
 
 def passage(text: str, source: str, published: str | None = None) -> Document:
@@ -117,3 +118,16 @@ def test_searches_in_other_threads_while_writing_see_whole_writes(table):
 
 def test_query_terms_drop_stop_words_and_repeats():
     assert query_terms("Who is the mayor of the city, the mayor?") == ["mayor", "city"]
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["Zürich", "Ze\u0301lie", "ﬁnance", "Straße", "Ἄθῆναι", "Việt Nam", "①½", "İstanbul", "plain ASCII, 42%",
+     "it’s “quoted”\u00a0—", "a\u0323\u0301b", "ＦＵＬＬ"],
+)
+def test_fold_equals_decomposing_the_whole_text(text):
+    import unicodedata
+
+    whole = unicodedata.normalize("NFKD", text)
+    expected = "".join(ch for ch in whole if not unicodedata.combining(ch)).casefold().replace("’", "'")
+    assert fold(text) == expected

@@ -83,11 +83,17 @@ def test_greek_and_central_european_code_pages_are_decoded():
         (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR", "binary"),
         (bytes(range(256)) * 40, "binary"),
         (b"PK\x03\x04\x14\x00\x06\x00\x08\x00" + bytes(range(200)), "binary"),
+        (b"Report " + bytes([1, 2, 3, 4, 5, 6, 7, 8, 11, 14, 27, 31]) * 20, "binary"),  # no NUL
     ],
 )
 def test_unusable_bytes_are_refused_with_a_reason(data, reason):
     with pytest.raises(ArticleError, match=reason):
         decode_article(data)
+
+
+def test_tabs_line_and_page_breaks_are_text():
+    text = "Title\r\n\f\n" + "Officials said\tthe vote would go ahead.\r\n\f" * 40
+    assert decode_article(text.encode("utf-8"))[0] == text
 
 
 def test_folder_load_names_every_skipped_file(tmp_path: Path):
