@@ -6,9 +6,10 @@ For each backend, indexes the first N SciFact abstracts (../shared/bench/scifact
 articles when it is absent) into a fresh temporary index in this process with the models already
 loaded and the stores open (that start-up, the page's warm-up and opening the stores, is printed
 on its own row), then encodes exactly the stored passage texts with that backend alone; the two
-take turns R times (3 by default, each indexing into a new index with the line caches emptied)
-and their medians are printed. Last, raw torch `SentenceTransformer.encode` encodes the same
-passages, and every rate is printed as a multiple of it, all in one run. Everything `rag index`
+take turns R times (3 by default, each indexing into a new index with the line caches emptied,
+the one going first alternating) and their medians are printed, with each round's rate. Last,
+raw torch `SentenceTransformer.encode` encodes the same passages, and every rate is printed as a
+multiple of it, all in one run. Everything `rag index`
 adds to encoding (reading, cleaning, splitting, hashing, the record manager, Chroma and the BM25
 table) is the gap between a backend's two rows.
 """
@@ -97,25 +98,37 @@ def main() -> None:
                 rows.append(("  rag index, no encoding ahead", report.total, time.perf_counter() - started))
             # Indexing and encoding alone take turns, each round into a new index, so that a
             # slower spell of the machine falls on both; the medians are compared.
+            # Which of the two goes first alternates (the first round must index first, to know
+            # the passages), so neither always runs on a machine the other has just warmed.
             indexing, encoding = [], []
+
+            def encode_alone() -> None:
+                started = time.perf_counter()
+                service.embedder.embed_documents(texts)
+                encoding.append(time.perf_counter() - started)
+
             for round_ in range(args.rounds):
                 if round_:
                     service = opened(settings.model_copy(update={"index_dir": Path(scratch) / f"index-{embedder}-{round_}"}),
                                      service.embedder)
+                if round_ % 2:
+                    encode_alone()
                 forget_articles()
                 started = time.perf_counter()
                 report = service.update_index()
                 indexing.append(time.perf_counter() - started)
                 texts = texts or [doc.page_content for doc in service.index.keywords.get(service.index.keywords.ids()).values()]
                 assert report.total == len(texts), "every indexing stores the same passages"
-                started = time.perf_counter()
-                service.embedder.embed_documents(texts)
-                encoding.append(time.perf_counter() - started)
+                if not round_ % 2:
+                    encode_alone()
             rows.append((f"rag index, {service.embedder.name}", report.total, statistics.median(indexing)))
             rows.append(("  start-up before it (not in the rate)", None, opening))
             rows.append(("  its encoder alone", len(texts), statistics.median(encoding)))
-            ratios = ", ".join(f"{e / i:.2f}" for i, e in zip(indexing, encoding, strict=True))
-            notes.append(f"{service.embedder.name}: rate of rag index / its encoder's, round by round: {ratios}")
+            rates = [e / i for i, e in zip(indexing, encoding, strict=True)]
+            notes.append(
+                f"{service.embedder.name}: rate of rag index / its encoder's, round by round: "
+                f"{', '.join(f'{rate:.2f}' for rate in rates)} (median {statistics.median(rates):.2f})"
+            )
 
         torch = SentenceTransformerEmbeddings()
         torch.warm_up()

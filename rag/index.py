@@ -97,7 +97,8 @@ class PassageStore(VectorStore):
         return True
 
     def similarity_search(self, query: str, k: int = 4, **kwargs: Any) -> list[Document]:
-        """The passages nearest the query by their vectors, with their texts from the keyword table."""
+        """The passages nearest the query by their vectors, with their texts from the keyword table.
+        A `filter` may test the keys in `FILTER_KEYS`, which embedded Chroma keeps."""
         found = self.vectors._collection.query(  # noqa: SLF001
             query_embeddings=[self.vectors.embeddings.embed_query(query)], n_results=k, include=[],
             where=kwargs.get("filter"),
