@@ -34,7 +34,9 @@ def _permutations():
     MinHash draws them anew at each construction otherwise."""
     from datasketch import MinHash
 
-    return MinHash(num_perm=NUM_PERM, scheme="affine32").permutations
+    permutations = MinHash(num_perm=NUM_PERM, scheme="affine32").permutations
+    permutations.setflags(write=False)  # shared by every signature
+    return permutations
 
 
 class NearDuplicates:

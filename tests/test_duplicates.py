@@ -1,5 +1,6 @@
 """Syndicated copies: the same story under several names is indexed once, in a real index."""
 
+import re
 from pathlib import Path
 
 from rag.duplicates import NearDuplicates, signature
@@ -98,3 +99,15 @@ def test_a_process_that_stays_open_sees_what_another_one_indexed(tmp_path: Path,
     report = page.update_index()
     assert "old-story.txt" not in {item.source for item in report.skipped_files}
     assert "old-story.txt" in page.index.keywords.sources()
+
+
+def test_a_signature_is_the_minhash_of_the_texts_shingles():
+    """Drawing the hash permutations once gives the signatures a fresh MinHash gives."""
+    from datasketch import MinHash
+
+    text = (SEEDS / sorted(path.name for path in SEEDS.glob("*.txt"))[0]).read_text("utf-8")
+    words = re.findall(r"\w+", text.casefold())
+    fresh = MinHash(num_perm=64, scheme="affine32")
+    fresh.update_batch([" ".join(words[i : i + 3]).encode("utf-8") for i in range(len(words) - 2)])
+    assert signature(text) == [int(value) for value in fresh.hashvalues]
+    assert signature(text) == signature(text)

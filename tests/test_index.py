@@ -136,9 +136,15 @@ def test_texts_are_kept_once_and_a_lost_keyword_table_is_rebuilt(articles_dir: P
     lost, the next update finds vectors with no text anywhere and embeds every article again."""
     service = make_service(articles_dir, tmp_path / "index", embedder)
     total = service.update_index().total
-    stored = service.index.collection.get(include=["documents"])
+    stored = service.index.collection.get(include=["documents", "metadatas"])
     assert len(stored["ids"]) == total and set(stored["documents"]) == {None}
-    assert service.index.store.similarity_search("Which Russian foreign minister did Rubio meet?", k=2)
+    # only what searches filter on; titles and offsets come from the keyword table
+    assert {key for metadata in stored["metadatas"] for key in metadata} == {"source", "published"}
+    found = service.index.store.similarity_search("Which Russian foreign minister did Rubio meet?", k=2)
+    assert found and all({"title", "start", "end"} <= doc.metadata.keys() for doc in found)
+    day = next(metadata["published"] for metadata in stored["metadatas"] if "published" in metadata)
+    dated = service.index.store.similarity_search("Rubio", k=50, filter={"published": day})
+    assert dated and {doc.metadata["published"] for doc in dated} == {day}
     service.index.keywords.delete(service.index.keywords.ids())  # as a lost or emptied table
     report = service.update_index()
     assert report.total == total and service.index.keywords.count() == total

@@ -84,6 +84,7 @@ def test_greek_and_central_european_code_pages_are_decoded():
         (bytes(range(256)) * 40, "binary"),
         (b"PK\x03\x04\x14\x00\x06\x00\x08\x00" + bytes(range(200)), "binary"),
         (b"Report " + bytes([1, 2, 3, 4, 5, 6, 7, 8, 11, 14, 27, 31]) * 20, "binary"),  # no NUL
+        ("Report \ufffd".encode("utf-8") * 40, "binary"),  # replacement characters: a wrong decoding
     ],
 )
 def test_unusable_bytes_are_refused_with_a_reason(data, reason):
