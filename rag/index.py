@@ -47,12 +47,13 @@ FILTER_KEYS = ("source", "published")
 class PassageStore(VectorStore):
     """One vector store that writes to Chroma and the keyword table together.
 
-    The passages' texts and metadata are read from the keyword table. Chroma holds them too
-    only when it is a server shared by several hosts (`texts_in_vectors`), whose keyword tables
-    catch up from it; embedded, storing them again would cost Chroma's own full-text index of
-    every text, which takes longer than writing the vectors themselves, and it keeps only the
-    metadata searches filter on (`FILTER_KEYS`). (An index built before keeps what it stored;
-    Chroma leaves a stored text or key in place when an upsert gives none.)
+    The passages' texts and metadata are read from the keyword table. A Chroma server shared by
+    several hosts (`texts_in_vectors`) holds them too, since the other hosts' keyword tables
+    catch up from it. Embedded, Chroma holds the vectors with only the metadata searches filter
+    on (`FILTER_KEYS`): the texts would cost Chroma's own full-text index of every one, which
+    takes longer than writing the vectors, and every other key costs writing time too. (An index
+    built before keeps what it stored; Chroma leaves a stored text or key in place when an upsert
+    gives none.)
     """
 
     def __init__(self, vectors: VectorStore, keywords: KeywordIndex, texts_in_vectors: bool = False) -> None:

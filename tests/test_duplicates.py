@@ -110,4 +110,3 @@ def test_a_signature_is_the_minhash_of_the_texts_shingles():
     fresh = MinHash(num_perm=64, scheme="affine32")
     fresh.update_batch([" ".join(words[i : i + 3]).encode("utf-8") for i in range(len(words) - 2)])
     assert signature(text) == [int(value) for value in fresh.hashvalues]
-    assert signature(text) == signature(text)
