@@ -9,9 +9,9 @@ on its own row), then encodes exactly the stored passage texts with that backend
 take turns R times (3 by default, each indexing into a new index with the line caches emptied,
 the one going first alternating) and their medians are printed, with each round's rate. Last,
 raw torch `SentenceTransformer.encode` encodes the same passages, and every rate is printed as a
-multiple of it, all in one run. Everything `rag index`
-adds to encoding (reading, cleaning, splitting, hashing, the record manager, Chroma and the BM25
-table) is the gap between a backend's two rows.
+multiple of it, all in one run. Everything `rag index` adds to encoding (reading, cleaning,
+splitting, hashing, the record manager, Chroma and the BM25 table) is the gap between a
+backend's two rows.
 """
 
 from __future__ import annotations

@@ -115,7 +115,7 @@ class Fts5Table:
 def fill_synthetic(service, start: int, count: int, pool: list[str], pool_vectors: np.ndarray, fts: Fts5Table) -> None:
     from langchain_core.documents import Document
 
-    from rag.index import FILTER_KEYS
+    from rag.index import filtered_metadata
 
     rng = np.random.default_rng(7 + start)
     collection = service.index.collection
@@ -133,7 +133,7 @@ def fill_synthetic(service, start: int, count: int, pool: list[str], pool_vector
             metadatas.append({"source": f"synthetic-{number // 10}.txt", "title": f"Synthetic {number // 10}",
                               "start": 0, "end": len(text), "ordinal": number % 10, "body_offset": 0})
         # texts and most metadata in the keyword table, as indexing stores them
-        collection.add(ids=ids, embeddings=vectors, metadatas=[{key: m[key] for key in FILTER_KEYS if key in m} for m in metadatas])
+        collection.add(ids=ids, embeddings=vectors, metadatas=[filtered_metadata(m) for m in metadatas])
         keywords.upsert(ids, [Document(page_content=t, metadata=m) for t, m in zip(texts, metadatas)])
         fts.add(ids, texts)
         print(f"  synthetic passages written: {min(count, first + batch):,}", end="\r", file=sys.stderr)

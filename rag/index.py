@@ -44,6 +44,12 @@ ENCODE_AHEAD = 4 * INDEX_BATCH
 # keyword table. Fewer keys make writing the vectors about a third cheaper.
 FILTER_KEYS = ("source", "published")
 
+
+def filtered_metadata(metadata: dict[str, Any]) -> dict[str, Any] | None:
+    """The part of a passage's metadata embedded Chroma keeps (`FILTER_KEYS`); None when empty."""
+    return {key: metadata[key] for key in FILTER_KEYS if key in metadata} or None
+
+
 class PassageStore(VectorStore):
     """One vector store that writes to Chroma and the keyword table together.
 
@@ -76,9 +82,8 @@ class PassageStore(VectorStore):
             self.vectors.add_documents(documents, ids=ids)
         else:
             vectors = self.vectors.embeddings.embed_documents([doc.page_content for doc in documents])
-            filtered_on = [{key: doc.metadata[key] for key in FILTER_KEYS if key in doc.metadata} for doc in documents]
             self.vectors._collection.upsert(  # noqa: SLF001 - langchain_chroma always stores the texts
-                ids=ids, embeddings=vectors, metadatas=[metadata or None for metadata in filtered_on]
+                ids=ids, embeddings=vectors, metadatas=[filtered_metadata(doc.metadata) for doc in documents]
             )
         self.updated += sum(doc.metadata["source"] in self.known_sources for doc in documents)
         return ids
