@@ -48,6 +48,20 @@ together (`sweep`) and picks the pair on the even half.
 `--selection judge` measures `RAG_SELECTION=judge` the same way, and `--without-wordnet` the
 checks with the asked kind read from names alone (spaCy), as they were before WordNet typed
 common nouns (`rag/lexicon.py`).
+
+What the judge allows at best (`--ceiling`, asking nothing), on replies recorded with every
+candidate that meets the checks judged:
+
+    RAG_ANSWER_THRESHOLD=1 RAG_QUICK_THRESHOLD=1 RAG_JUDGE_BUDGET=10 RAG_FALLBACK_SENTENCES=10 \
+        .venv/bin/python bench/squad2.py --generators llamacpp --embedder onnx-int8 --remember
+    .venv/bin/python bench/squad2.py --generators llamacpp --embedder onnx-int8 --ceiling
+
+For each threshold on the judge's P(yes): the rates an answer stage would reach if it always
+picked a judged candidate of the question's own paragraph holding a gold answer when there is
+one (right when that candidate reaches the threshold), while an unanswerable question is answered
+when any of its judged candidates does. No choice of sentence answers more questions at that
+threshold; the no-answer rate is that of a stage reading every candidate (one reading fewer,
+as the shipped stage does, abstains a little more often).
 """
 
 from __future__ import annotations
@@ -415,6 +429,48 @@ def choose_threshold(queries: list[dict], truth: dict, replies: list[dict], mode
     return max(table, key=lambda item: (min(item[1]["even"]), sum(item[1]["even"])))
 
 
+def ceiling(queries: list[dict], truth: dict, replies: list[dict], thresholds: list[float]) -> list[tuple[float, float, float]]:
+    """(threshold, has-answer, no-answer) with the best sentence picked every time (see above)."""
+    answerable: list[float | None] = []  # the best judged candidate holding a gold answer
+    impossible: list[float] = []  # the highest judged candidate
+    for item, reply in zip(queries, replies, strict=True):
+        judged = [c for c in (reply.get("checks") or {}).get("candidates", []) if c.get("judge") is not None]
+        if truth[item["id"]]["is_impossible"]:
+            impossible.append(max((c["judge"] for c in judged), default=float("-inf")))
+        else:
+            holding = [c["judge"] for c in judged if answers_in(item, truth, c)]
+            answerable.append(max(holding) if holding else None)
+    return [
+        (threshold,
+         sum(score is not None and score >= threshold for score in answerable) / max(1, len(answerable)),
+         sum(score < threshold for score in impossible) / max(1, len(impossible)))
+        for threshold in thresholds
+    ]
+
+
+def print_ceiling(generator: str, queries: list[dict], truth: dict, replies: list[dict]) -> None:
+    thresholds = [step / 400 for step in range(1, 400)]
+    offered = sum(
+        any(answers_in(q, truth, c) for c in (r.get("checks") or {}).get("candidates", []))
+        for q, r in zip(queries, replies, strict=True) if not truth[q["id"]]["is_impossible"]
+    )
+    answerable = sum(not truth[q["id"]]["is_impossible"] for q in queries)
+    offered_sentences = [c for r in replies for c in (r.get("checks") or {}).get("candidates", [])]
+    judged = sum(c.get("judge") is not None for c in offered_sentences)
+    print(f"{generator}: {offered} of {answerable} answerable questions had a sentence holding a gold answer "
+          f"among their candidates; {judged} of {len(offered_sentences)} candidates judged")
+    rows = {half: ceiling(queries[i::2], truth, replies[i::2], thresholds) for i, half in enumerate(("even", "odd"))}
+    rows["all"] = ceiling(queries, truth, replies, thresholds)
+    print(f"  {'threshold':>9} | {'all 500: has / no':>18} | {'even half':>13} | {'odd half':>13}")
+    for i, threshold in enumerate(thresholds):
+        if not 0.3 <= threshold <= 0.8 or i % 10 != 9:  # a row every 0.025
+            continue
+        cells = [f"{rows[h][i][1]:.3f} / {rows[h][i][2]:.3f}" for h in ("all", "even", "odd")]
+        print(f"  {threshold:>9.3f} | {cells[0]:>18} | {cells[1]:>13} | {cells[2]:>13}")
+    best = max(rows["all"], key=lambda row: (min(row[1:]), sum(row[1:])))
+    print(f"  the largest smaller rate (threshold {best[0]:.4f}): has-answer {best[1]:.3f}, no-answer {best[2]:.3f}")
+
+
 def fit(generator: str, queries: list[dict], truth: dict, replies: list[dict]) -> None:
     """For the single signal the answer model replaces (the judge; coverage without one) and for
     two sets of inputs: fit on one half, choose the threshold there, report the other half; then
@@ -468,6 +524,8 @@ def main() -> None:
     parser.add_argument("--half", choices=["even", "odd"], help="every other question")
     parser.add_argument("--rescore", action="store_true", help="score the kept replies again, asking nothing")
     parser.add_argument("--fit", action="store_true", help="fit the answer model on the kept replies (see above)")
+    parser.add_argument("--ceiling", action="store_true",
+                        help="the best each judge threshold allows on the kept replies (see above)")
     parser.add_argument("--embedder", choices=["torch", "onnx", "onnx-int8"],
                         help="the embedder (RAG_EMBEDDER); its index and replies are kept apart")
     parser.add_argument("--remember", action="store_true",
@@ -496,6 +554,10 @@ def main() -> None:
     if args.fit:
         for generator in args.generators:
             fit(generator, queries, truth, kept_replies(generator, args.embedder, queries))
+        return
+    if args.ceiling:
+        for generator in args.generators:
+            print_ceiling(generator, queries, truth, kept_replies(generator, args.embedder, queries))
         return
     if not args.rescore:
         write_articles(queries, articles)
