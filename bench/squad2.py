@@ -49,19 +49,21 @@ together (`sweep`) and picks the pair on the even half.
 checks with the asked kind read from names alone (spaCy), as they were before WordNet typed
 common nouns (`rag/lexicon.py`).
 
-What the judge allows at best (`--ceiling`, asking nothing), on replies recorded with every
-candidate that meets the checks judged:
+What the judge allows at best (`--ceiling`, asking nothing) is read from a run that judges
+every candidate meeting the checks (`--judge-every`: no answer or quick threshold is ever met,
+and up to ten candidates are judged; kept apart, in `answers-<generator>-judged-every-*.jsonl`):
 
-    RAG_ANSWER_THRESHOLD=1 RAG_QUICK_THRESHOLD=1 RAG_JUDGE_BUDGET=10 RAG_FALLBACK_SENTENCES=10 \
-        .venv/bin/python bench/squad2.py --generators llamacpp --embedder onnx-int8 --remember
+    .venv/bin/python bench/squad2.py --generators llamacpp --embedder onnx-int8 --remember --judge-every
     .venv/bin/python bench/squad2.py --generators llamacpp --embedder onnx-int8 --ceiling
 
-For each threshold on the judge's P(yes): the rates an answer stage would reach if it always
-picked a judged candidate of the question's own paragraph holding a gold answer when there is
-one (right when that candidate reaches the threshold), while an unanswerable question is answered
-when any of its judged candidates does. No choice of sentence answers more questions at that
-threshold; the no-answer rate is that of a stage reading every candidate (one reading fewer,
-as the shipped stage does, abstains a little more often).
+For each threshold on the judge's P(yes): has-answer if a stage always picked, when there is
+one, a judged candidate of the question's own paragraph holding a gold answer (right when it
+reaches the threshold), so no choice among these candidates gets more sentences holding a gold
+answer accepted; and no-answer for a stage reading every candidate (an unanswerable question is
+answered when any of its candidates reaches the threshold; a stage reading fewer, as the shipped
+one does, abstains a little more often). Also printed, over the questions that have both: the
+best answering sentence's P(yes) against an unanswerable question's best near miss (medians and
+the ROC AUC between the two).
 """
 
 from __future__ import annotations
@@ -76,12 +78,16 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 DATA = ROOT.parent / "shared" / "bench" / "squad2"
 WORK = ROOT / "bench" / "results" / "squad2"
 RAG = ROOT / ".venv" / "bin" / "rag"
 sys.path.insert(0, str(ROOT))
+# `--judge-every`: no threshold is ever met, so every candidate meeting the checks is judged
+EVERY_CANDIDATE = {"answer_threshold": 1.0, "quick_threshold": 1.0, "judge_budget": 10, "fallback_sentences": 10}
+JUDGED_EVERY = "-judged-every"
 
 from rag.generators import Generator, Selection, parse_selection  # noqa: E402
 from rag import prompts  # noqa: E402
@@ -273,24 +279,28 @@ class RememberingGenerator(Generator):
         return None
 
 
-def remembering_assistant(generator: str, articles: Path, index: Path, embedder: str | None, selection: str):
-    """An assistant over the benchmark's index whose model replies are kept by input (see above)."""
+def remembering_assistant(
+    generator: str, articles: Path, index: Path, embedder: str | None, selection: str, **settings: Any
+):
+    """An assistant over the benchmark's index whose model replies are kept by input (see above);
+    `settings` override the defaults."""
     from rag.answer import Assistant
     from rag.evidence import SentenceRanker
     from rag.service import RagService
     from rag.settings import load_settings
 
-    overrides = {"embedder": embedder} if embedder else {}
+    overrides = {"embedder": embedder, **settings} if embedder else settings
     service = RagService(load_settings(articles_dir=articles, index_dir=index, selection=selection, **overrides))
     remembering = RememberingGenerator(service.generator(generator), WORK / f"model-replies-{generator}.jsonl")
     return Assistant(service.retriever, remembering, service.settings, SentenceRanker(service.embedder))
 
 
 def ask_remembering(
-    generator: str, queries: list[dict], articles: Path, index: Path, embedder: str | None, selection: str
+    generator: str, queries: list[dict], articles: Path, index: Path, embedder: str | None, selection: str,
+    **settings: Any,
 ) -> tuple[list[dict], float]:
     """Every question asked in this process, the model's replies kept by input (see above)."""
-    assistant = remembering_assistant(generator, articles, index, embedder, selection)
+    assistant = remembering_assistant(generator, articles, index, embedder, selection, **settings)
     started = time.perf_counter()
     replies = [assistant.ask(" ".join(item["question"].split())).as_dict() for item in queries]
     elapsed = time.perf_counter() - started
@@ -429,46 +439,68 @@ def choose_threshold(queries: list[dict], truth: dict, replies: list[dict], mode
     return max(table, key=lambda item: (min(item[1]["even"]), sum(item[1]["even"])))
 
 
-def ceiling(queries: list[dict], truth: dict, replies: list[dict], thresholds: list[float]) -> list[tuple[float, float, float]]:
-    """(threshold, has-answer, no-answer) with the best sentence picked every time (see above)."""
-    answerable: list[float | None] = []  # the best judged candidate holding a gold answer
-    impossible: list[float] = []  # the highest judged candidate
+def candidates_of(reply: dict) -> list[dict]:
+    return (reply.get("checks") or {}).get("candidates", [])
+
+
+def best_scores(queries: list[dict], truth: dict, replies: list[dict]) -> tuple[list[float], list[float]]:
+    """Per answerable question, the best judged candidate holding a gold answer (-inf when none);
+    per unanswerable one, the best judged candidate (-inf when none was judged)."""
+    answerable: list[float] = []
+    impossible: list[float] = []
     for item, reply in zip(queries, replies, strict=True):
-        judged = [c for c in (reply.get("checks") or {}).get("candidates", []) if c.get("judge") is not None]
+        judged = [c for c in candidates_of(reply) if c.get("judge") is not None]
         if truth[item["id"]]["is_impossible"]:
             impossible.append(max((c["judge"] for c in judged), default=float("-inf")))
         else:
-            holding = [c["judge"] for c in judged if answers_in(item, truth, c)]
-            answerable.append(max(holding) if holding else None)
+            answerable.append(max((c["judge"] for c in judged if answers_in(item, truth, c)), default=float("-inf")))
+    return answerable, impossible
+
+
+def ceiling(queries: list[dict], truth: dict, replies: list[dict], thresholds: list[float]) -> list[tuple[float, float, float]]:
+    """(threshold, has-answer, no-answer) with the best sentence picked every time (see above)."""
+    answerable, impossible = best_scores(queries, truth, replies)
     return [
         (threshold,
-         sum(score is not None and score >= threshold for score in answerable) / max(1, len(answerable)),
+         sum(score >= threshold for score in answerable) / max(1, len(answerable)),
          sum(score < threshold for score in impossible) / max(1, len(impossible)))
         for threshold in thresholds
     ]
 
 
 def print_ceiling(generator: str, queries: list[dict], truth: dict, replies: list[dict]) -> None:
-    thresholds = [step / 400 for step in range(1, 400)]
+    import statistics
+
+    from sklearn.metrics import roc_auc_score
+
+    from rag.settings import Settings
+
+    shipped = Settings.model_fields["answer_threshold"].default
+    thresholds = sorted({step / 40 for step in range(12, 33)} | {shipped})
+    answerable, impossible = best_scores(queries, truth, replies)
     offered = sum(
-        any(answers_in(q, truth, c) for c in (r.get("checks") or {}).get("candidates", []))
+        any(answers_in(q, truth, c) for c in candidates_of(r))
         for q, r in zip(queries, replies, strict=True) if not truth[q["id"]]["is_impossible"]
     )
-    answerable = sum(not truth[q["id"]]["is_impossible"] for q in queries)
-    offered_sentences = [c for r in replies for c in (r.get("checks") or {}).get("candidates", [])]
-    judged = sum(c.get("judge") is not None for c in offered_sentences)
-    print(f"{generator}: {offered} of {answerable} answerable questions had a sentence holding a gold answer "
-          f"among their candidates; {judged} of {len(offered_sentences)} candidates judged")
+    sentences = [c for r in replies for c in candidates_of(r)]
+    print(f"{generator}: {offered} of {len(answerable)} answerable questions have a candidate holding a gold "
+          f"answer; {sum(c.get('judge') is not None for c in sentences)} of {len(sentences)} candidates judged")
     rows = {half: ceiling(queries[i::2], truth, replies[i::2], thresholds) for i, half in enumerate(("even", "odd"))}
     rows["all"] = ceiling(queries, truth, replies, thresholds)
-    print(f"  {'threshold':>9} | {'all 500: has / no':>18} | {'even half':>13} | {'odd half':>13}")
+    print(f"  {'threshold':>9} | {f'all {len(queries)}: has / no':>18} | {'even half':>13} | {'odd half':>13}")
     for i, threshold in enumerate(thresholds):
-        if not 0.3 <= threshold <= 0.8 or i % 10 != 9:  # a row every 0.025
-            continue
         cells = [f"{rows[h][i][1]:.3f} / {rows[h][i][2]:.3f}" for h in ("all", "even", "odd")]
-        print(f"  {threshold:>9.3f} | {cells[0]:>18} | {cells[1]:>13} | {cells[2]:>13}")
+        mark = " (shipped)" if threshold == shipped else ""
+        print(f"  {threshold:>9.4f} | {cells[0]:>18} | {cells[1]:>13} | {cells[2]:>13}{mark}")
     best = max(rows["all"], key=lambda row: (min(row[1:]), sum(row[1:])))
-    print(f"  the largest smaller rate (threshold {best[0]:.4f}): has-answer {best[1]:.3f}, no-answer {best[2]:.3f}")
+    print(f"  threshold maximising the smaller rate: {best[0]:.4f} (has-answer {best[1]:.3f}, no-answer {best[2]:.3f})")
+    found = [score for score in answerable if score > float("-inf")]
+    missed = [score for score in impossible if score > float("-inf")]
+    if found and missed:
+        auc = roc_auc_score([1] * len(found) + [0] * len(missed), found + missed)
+        print(f"  best answering sentence's P(yes), median {statistics.median(found):.2f} over {len(found)} questions; "
+              f"best near miss of an unanswerable question, median {statistics.median(missed):.2f} over "
+              f"{len(missed)}; AUC between them {auc:.3f}")
 
 
 def fit(generator: str, queries: list[dict], truth: dict, replies: list[dict]) -> None:
@@ -525,7 +557,9 @@ def main() -> None:
     parser.add_argument("--rescore", action="store_true", help="score the kept replies again, asking nothing")
     parser.add_argument("--fit", action="store_true", help="fit the answer model on the kept replies (see above)")
     parser.add_argument("--ceiling", action="store_true",
-                        help="the best each judge threshold allows on the kept replies (see above)")
+                        help="the best each judge threshold allows, from a --judge-every run (see above)")
+    parser.add_argument("--judge-every", action="store_true",
+                        help="with --remember: judge every candidate meeting the checks, kept apart (see above)")
     parser.add_argument("--embedder", choices=["torch", "onnx", "onnx-int8"],
                         help="the embedder (RAG_EMBEDDER); its index and replies are kept apart")
     parser.add_argument("--remember", action="store_true",
@@ -557,7 +591,9 @@ def main() -> None:
         return
     if args.ceiling:
         for generator in args.generators:
-            print_ceiling(generator, queries, truth, kept_replies(generator, args.embedder, queries))
+            if not (WORK / answers_name(generator + JUDGED_EVERY, args.embedder)).exists():
+                sys.exit(f"no {generator} run with every candidate judged: run it with --remember --judge-every first")
+            print_ceiling(generator, queries, truth, kept_replies(generator + JUDGED_EVERY, args.embedder, queries))
         return
     if not args.rescore:
         write_articles(queries, articles)
@@ -588,9 +624,11 @@ def main() -> None:
                 import rag.verification
 
                 rag.verification._NOUN_KINDS = {}
-            replies, elapsed = ask_remembering(generator, queries, articles, index, args.embedder, args.selection)
+            replies, elapsed = ask_remembering(generator, queries, articles, index, args.embedder, args.selection,
+                                               **(EVERY_CANDIDATE if args.judge_every else {}))
             variant = "".join(["" if args.selection == "generator" else f"-{args.selection}",
-                               "-without-wordnet" if args.without_wordnet else ""])
+                               "-without-wordnet" if args.without_wordnet else "",
+                               JUDGED_EVERY if args.judge_every else ""])
             kept = WORK / answers_name(generator + variant, args.embedder)
             kept.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in replies), "utf-8")
         elif args.reuse_from and generator != "extractive":
