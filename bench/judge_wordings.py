@@ -41,7 +41,7 @@ def logit(p: float) -> float:
 
 def judged_candidates(replies: list[dict]):
     for reply in replies:
-        for candidate in (reply.get("checks") or {}).get("candidates", []):
+        for candidate in squad2.candidates_of(reply):
             if candidate.get("judge") is not None:
                 yield reply["question"], candidate
 

@@ -85,12 +85,13 @@ DATA = ROOT.parent / "shared" / "bench" / "squad2"
 WORK = ROOT / "bench" / "results" / "squad2"
 RAG = ROOT / ".venv" / "bin" / "rag"
 sys.path.insert(0, str(ROOT))
-# `--judge-every`: no threshold is ever met, so every candidate meeting the checks is judged
-EVERY_CANDIDATE = {"answer_threshold": 1.0, "quick_threshold": 1.0, "judge_budget": 10, "fallback_sentences": 10}
-JUDGED_EVERY = "-judged-every"
 
 from rag.generators import Generator, Selection, parse_selection  # noqa: E402
 from rag import prompts  # noqa: E402
+
+# `--judge-every`: no threshold is ever met, so every candidate meeting the checks is judged
+EVERY_CANDIDATE = {"answer_threshold": 1.0, "quick_threshold": 1.0, "judge_budget": 10, "fallback_sentences": 10}
+JUDGED_EVERY = "-judged-every"
 
 
 def normalise(text: str) -> str:
