@@ -16,7 +16,7 @@ CPU_KEY       := $(shell (grep -m1 -E '^(flags|Features)' /proc/cpuinfo 2>/dev/n
 WHEELHOUSE    := $(HOME)/.cache/rag/wheels/llama-cpp-$(CPU_KEY)
 LLAMA_STAMP   := $(VENV)/.llama-$(CPU_KEY)
 
-.PHONY: setup run index test test-fast browser servers bench clean
+.PHONY: setup run index test test-fast browser servers bench clean train-reader
 
 $(LLAMA_STAMP):
 	test -x $(BIN)/pip || $(PYTHON) -m venv $(VENV)
@@ -68,7 +68,18 @@ bench: setup browser
 	$(BIN)/python bench/app_memory.py
 	$(BIN)/python bench/scifact.py --levers
 	$(BIN)/python bench/corruptions.py
+	$(BIN)/python bench/reader.py
 	$(BIN)/python bench/squad2.py
+	$(BIN)/python bench/news.py
+	$(BIN)/python bench/follow.py
+
+# Train the reader on ../shared/train/squad2 and export it into rag/models/reader (about 45 minutes
+# on 2 cores; never part of the install). It runs in the background, checkpointing as it goes, and
+# resumes from its last checkpoint when started again; follow training/runs/reader.log.
+train-reader: setup
+	mkdir -p training/runs
+	nohup $(BIN)/python training/train_reader.py --epochs 3 --others 1 > training/runs/reader.log 2>&1 &
+	@echo "training in the background: tail -f training/runs/reader.log"
 
 clean:
 	rm -rf index

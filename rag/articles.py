@@ -11,6 +11,7 @@ from pathlib import Path
 from rag.loading import ARTICLE_SUFFIXES, ArticleError, article_text, parse_article
 
 _UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
+_URL_SAFE = ":/?#@!$&'*+,;=%~-._"  # kept as they are in a linked address; all else is percent-encoded
 _MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~:$])")
 
 
@@ -96,3 +97,17 @@ def passage_in_context(folder: Path, source: str, start: int, end: int, window: 
 def escape_markdown(text: str) -> str:
     """Text that Markdown shows literally: no links, images, emphasis or HTML."""
     return _MARKDOWN_SPECIAL.sub(r"\\\1", text)
+
+
+def markdown_link(text: str, url: str | None) -> str:
+    """A Markdown link to an http(s) address showing `text` literally; just the text when the
+    address is not http(s). The address is percent-encoded, so nothing in it can end the link
+    or open markup."""
+    from urllib.parse import quote
+
+    from rag.formats import web_address
+
+    address = web_address(url)
+    if address is None:
+        return escape_markdown(text)
+    return f"[{escape_markdown(text)}]({quote(address, safe=_URL_SAFE)})"

@@ -65,6 +65,8 @@ class Passage:
     start: int
     end: int
     ordinal: int  # position of the passage within its article
+    outlet: str | None = None
+    url: str | None = None
 
     def metadata(self) -> dict[str, str | int]:
         meta: dict[str, str | int] = {
@@ -78,6 +80,10 @@ class Passage:
             meta["published"] = self.published
         if self.author:
             meta["author"] = self.author
+        if self.outlet:
+            meta["outlet"] = self.outlet
+        if self.url:
+            meta["url"] = self.url
         return meta
 
 
@@ -184,6 +190,8 @@ def split_article(
                     start=start,
                     end=end,
                     ordinal=len(passages),
+                    outlet=article.outlet,
+                    url=article.url,
                 )
             )
             if last + 1 >= len(sentences):

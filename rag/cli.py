@@ -1,4 +1,4 @@
-"""`rag` command line: index, ask, search. A thin client of the library."""
+"""`rag` command line: index, ask, search, follow. A thin client of the library."""
 
 from __future__ import annotations
 
@@ -53,6 +53,21 @@ def build_parser() -> argparse.ArgumentParser:
     search.add_argument("--k", type=int, default=10, help="how many passages (default 10)")
     search.add_argument("--json", action="store_true", help="print one JSON object")
     search.add_argument("--jsonl", action="store_true", help="read queries from stdin, one a line")
+
+    follow = commands.add_parser(
+        "follow",
+        help="follow an RSS or Atom feed: its articles are fetched into the articles folder and indexed",
+        description="Follow RSS or Atom feeds. Each entry's page is fetched (politely: robots.txt, a delay "
+        "per host) and saved into the articles folder as Markdown with its headline, outlet, date and "
+        "address, then indexed. `rag follow --once` does one round for cron or a systemd timer.",
+    )
+    _common(follow)
+    follow.add_argument("url", nargs="?", help="the feed's address (http or https)")
+    action = follow.add_mutually_exclusive_group()
+    action.add_argument("--list", action="store_true", help="list the followed feeds")
+    action.add_argument("--remove", metavar="URL", help="stop following a feed (its articles stay)")
+    action.add_argument("--once", action="store_true", help="one round over every followed feed, then index")
+    follow.add_argument("--json", action="store_true", help="print one JSON object")
     return parser
 
 
@@ -180,15 +195,20 @@ def _lines(stream) -> Iterator[str]:
             yield line.rstrip("\n")
 
 
+def source_line(citation) -> str:
+    """A cited article as a reader knows it: headline · outlet · date, and its address when it came
+    from the web (its file name otherwise)."""
+    also = citation.also_as and "also saved as " + ", ".join(citation.also_as)
+    return " · ".join(filter(None, [citation.title, citation.outlet, citation.published, citation.url or citation.source, also]))
+
+
 def _format_answer(answer) -> str:
     lines = [answer.answer]
     if answer.standalone_question:
         lines.insert(0, f"(searched for: {answer.standalone_question})")
     for citation in answer.citations:
-        also = citation.also_as and "also saved as " + ", ".join(citation.also_as)
-        meta = ", ".join(filter(None, [citation.title, citation.published, also]))
         lines.append("")
-        lines.append(f"[{citation.marker}] {citation.source} ({meta}) chars {citation.start}-{citation.end}")
+        lines.append(f"[{citation.marker}] {source_line(citation)} (chars {citation.start}-{citation.end})")
         lines.append("    " + " ".join(citation.text.split()))
     for note in answer.notes:
         lines.append(f"note: {note}")
@@ -230,6 +250,9 @@ def _search_result(service, query: str, k: int) -> dict[str, Any]:
             {
                 "source": passage.source,
                 "title": passage.title,
+                "outlet": passage.outlet,
+                "published": passage.published,
+                "url": passage.url,
                 "text": passage.text,
                 "score": round(passage.score, 6),
                 "similarity": round(passage.similarity, 4),
@@ -262,7 +285,58 @@ def command_search(args: argparse.Namespace) -> int:
     return 0
 
 
-COMMANDS = {"index": command_index, "ask": command_ask, "search": command_search}
+def _follow_failures(report) -> None:
+    for failure in report.failed:
+        print(f"rag: could not save {failure.url}: {failure.reason}", file=sys.stderr)
+
+
+def command_follow(args: argparse.Namespace) -> int:
+    from rag.feeds import Follower, FollowError
+
+    chosen = [args.url is not None, args.list, args.remove is not None, args.once]
+    if sum(chosen) != 1:
+        raise CliError("give a feed's address to follow, or one of --list, --remove URL, --once")
+    settings = _settings(args)
+    follower = Follower(settings)
+    try:
+        if args.list:
+            feeds = follower.feeds()
+            if args.json:
+                print(json.dumps({"feeds": feeds, "last_round": follower.last_round()}, ensure_ascii=False, indent=1))
+            elif not feeds:
+                print("no feeds are followed: rag follow URL")
+            for feed in [] if args.json else feeds:
+                print(f"{feed['title'] or feed['url']}  {feed['url']}")
+                print(f"    {feed['articles']} articles; last checked {feed['checked'] or 'never'}")
+                for failure in feed["failures"]:
+                    print(f"    failed: {failure['url']}: {failure['reason']}")
+            return 0
+        if args.remove is not None:
+            gone = follower.remove(args.remove)
+            result = {"removed": gone}
+            message = (f"no longer following {gone['title'] or gone['url']}; the {gone['articles']} articles "
+                       "it brought stay in the folder and the index")
+        elif args.once:
+            report = follower.refresh(wait=600)
+            result = {"round": report.as_dict()}
+            message = report.summary()
+        else:
+            feed, report = follower.follow(args.url)
+            result = {"feed": feed, "round": report.as_dict()}
+            message = f"following {feed['title'] or feed['url']}: {report.summary()}"
+    except FollowError as error:
+        raise CliError(str(error)) from None
+    if args.remove is None:
+        _follow_failures(report)
+        if report.changed:
+            result["index"] = _sync(_service(settings)).as_dict()
+            index = result["index"]
+            message += f"; indexed (added {index['added']}, updated {index['updated']} passages)"
+    print(json.dumps(result, ensure_ascii=False, indent=1) if args.json else message)
+    return 0
+
+
+COMMANDS = {"index": command_index, "ask": command_ask, "search": command_search, "follow": command_follow}
 
 
 def main(argv: list[str] | None = None) -> int:

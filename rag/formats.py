@@ -1,8 +1,9 @@
 """Web pages and Markdown files as article text, through the libraries made for them.
 
 - HTML: `trafilatura` finds the main text (no navigation, ads or comments) and the title,
-  author and date (`htmldate` inside it).
-- Markdown: `python-frontmatter` reads the front matter as metadata; `markdown-it-py` parses
+  author and date (`htmldate` inside it), the site's name and the page's own address.
+- Markdown: `python-frontmatter` reads the front matter as metadata (title, date or published,
+  author, and for an article fetched from the web its `url` and `outlet`); `markdown-it-py` parses
   the body, and only the words a reader sees are kept (link text without its address, no
   emphasis marks, no raw HTML).
 
@@ -14,6 +15,7 @@ same file again gives the same text, so a cited span can always be found again.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from urllib.parse import urlsplit
 
 from rag.dates import as_iso_date
 
@@ -28,6 +30,26 @@ class Extracted:
     title: str | None = None
     published: str | None = None
     author: str | None = None
+    outlet: str | None = None  # the publication: a site's name, a feed's title
+    url: str | None = None  # where the article was published (http or https only)
+
+
+def web_address(value: object) -> str | None:
+    """`value` as an http(s) address, or None: no other scheme is ever offered as a link."""
+    if not isinstance(value, str):
+        return None
+    value = value.strip()
+    try:
+        parts = urlsplit(value)
+    except ValueError:
+        return None
+    if parts.scheme.lower() not in ("http", "https") or not parts.netloc or any(c.isspace() for c in value):
+        return None
+    return value
+
+
+def _one_line(value: object) -> str | None:
+    return " ".join(str(value).split()) or None if value else None
 
 
 def _joined(paragraphs: list[str]) -> tuple[str, tuple[tuple[int, int], ...]]:
@@ -67,6 +89,8 @@ def extract_html(html: str) -> Extracted:
         title=(data.get("title") or "").strip() or None,
         published=as_iso_date(data.get("date")),
         author=(data.get("author") or "").strip() or None,
+        outlet=_one_line(data.get("sitename")),
+        url=web_address(data.get("url")),
     )
 
 
@@ -112,4 +136,6 @@ def extract_markdown(source: str) -> Extracted:
         title=" ".join(str(title).split()) or None if title else None,
         published=as_iso_date(metadata.get("date") or metadata.get("published")),
         author=" ".join(str(author).split()) or None if author else None,
+        outlet=_one_line(metadata.get("outlet") or metadata.get("source_name")),
+        url=web_address(metadata.get("url")),
     )

@@ -245,6 +245,8 @@ class KeywordIndex:
                     "title": meta.get("title", source),
                     "published": meta.get("published"),
                     "author": meta.get("author"),
+                    "outlet": meta.get("outlet"),
+                    "url": meta.get("url"),
                     "passages": count,
                 }
             )

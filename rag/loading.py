@@ -83,6 +83,8 @@ class Article:
     author: str | None = None
     content_hash: str = ""
     encoding: str = "utf-8"
+    outlet: str | None = None  # the publication, when the file names it (front matter, a site's name)
+    url: str | None = None  # where it was published, for an article fetched from the web
 
     @property
     def clean_text(self) -> str:
@@ -310,6 +312,8 @@ def parse_article(source: str, data: bytes) -> Article:
         author=extracted.author,
         content_hash=hashlib.sha256(data).hexdigest(),
         encoding=encoding,
+        outlet=extracted.outlet,
+        url=extracted.url,
     )
 
 

@@ -6,6 +6,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from rag.formats import web_address
+
 if TYPE_CHECKING:
     from rag.evidence import EvidenceSentence
     from rag.retrieval import ScoredPassage
@@ -33,6 +35,10 @@ class Citation:
     score: float  # the passage's retrieval score
     similarity: float  # the passage's cosine similarity to the question
     also_as: list[str] = field(default_factory=list)  # other files holding the same story
+    # how a reader knows the article: its publication, and where it was published when it came
+    # from the web (None for articles saved by hand, shown by their file name)
+    outlet: str | None = None
+    url: str | None = None
 
     @classmethod
     def from_evidence(cls, marker: int, sentence: EvidenceSentence, passage: ScoredPassage) -> Citation:
@@ -53,6 +59,8 @@ class Citation:
             end=end,
             score=round(passage.score, 5),
             similarity=round(passage.similarity, 4),
+            outlet=passage.document.metadata.get("outlet"),
+            url=web_address(passage.document.metadata.get("url")),
         )
 
 

@@ -61,6 +61,14 @@ class ScoredPassage:
         return self.document.metadata.get("author")
 
     @property
+    def outlet(self) -> str | None:
+        return self.document.metadata.get("outlet")
+
+    @property
+    def url(self) -> str | None:
+        return self.document.metadata.get("url")
+
+    @property
     def text(self) -> str:
         return passage_text(self.document)
 

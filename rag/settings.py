@@ -97,6 +97,18 @@ class Settings(BaseSettings):
     record_manager_url: str | None = None
     read_only: bool = False
 
+    # Following feeds (`rag follow`, the page's "Follow a feed"): each entry's page is fetched
+    # and saved into the articles folder. A read-only host never fetches.
+    follow_minutes: float = Field(30.0, ge=0.0)  # how often the page refreshes followed feeds; 0: never
+    follow_file: Path | None = None  # the followed feeds and their state; default: .feeds.json in the articles folder
+    follow_user_agent: str = "NewsDesk/0.1 (cited answers from news feeds its user follows; rag)"
+    follow_timeout: float = Field(15.0, gt=0.0)  # seconds to connect, and between bytes of an answer
+    follow_deadline: float = Field(60.0, gt=0.0)  # seconds for a whole response
+    follow_max_bytes: int = Field(5_000_000, ge=1)  # a larger feed or page is refused
+    follow_max_redirects: int = Field(5, ge=0)
+    follow_host_delay: float = Field(1.0, ge=0.0)  # seconds between requests to one host (or its Crawl-delay)
+    follow_max_entries: int = Field(200, ge=1)  # newest entries of a feed read per round
+
     @property
     def openai_configured(self) -> bool:
         return bool(self.openai_base_url)

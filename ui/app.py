@@ -11,8 +11,10 @@ from rag.articles import (
     UploadError,
     delete_article,
     escape_markdown,
+    markdown_link,
     save_article,
 )
+from rag.feeds import Follower, FollowError, FollowSchedule
 from rag.index import SyncReport
 from rag.loading import ARTICLE_SUFFIXES
 from rag.generators import GeneratorUnavailable
@@ -49,6 +51,19 @@ def preload_model() -> bool:
     return get_service().preload() is not None
 
 
+@st.cache_resource(show_spinner=False)
+def follow_schedule() -> FollowSchedule:
+    """One schedule per server: followed feeds are refreshed every `RAG_FOLLOW_MINUTES` (whichever
+    process ran the last round), and what a round saves is indexed at once."""
+    service = get_service()
+
+    def index_what_was_saved(report) -> None:
+        if report.changed:
+            service.refresh_if_stale()  # "busy": the folder watcher or another process indexes it
+
+    return FollowSchedule(Follower(service.settings), after_round=index_what_was_saved).start()
+
+
 @st.cache_resource(show_spinner="Loading the language model (first time only)…")
 def warm_generator(name: str) -> str:
     get_service().generator(name).warm_up()
@@ -61,6 +76,21 @@ def highlighted(text: str) -> str:
     return "  \n".join(f":orange-background[{escape_markdown(line)}]" for line in lines if line)
 
 
+def source_byline(item: dict) -> str:
+    """An article as a reader knows it, after its headline: outlet · date, and its file name
+    only for an article saved by hand (plain text)."""
+    also = item.get("also_as") and "also saved as " + ", ".join(item["also_as"])
+    where = None if item.get("url") else item["source"]
+    return " · ".join(filter(None, [item.get("outlet"), item.get("published"), where, also]))
+
+
+def original_link(item: dict) -> str | None:
+    """Markdown linking to the article's original address, when it came from the web."""
+    if not item.get("url"):
+        return None
+    return "Original: " + markdown_link(item.get("outlet") or item["url"], item["url"])
+
+
 def render_sources(answer: dict, show_scores: bool) -> None:
     citations = answer["citations"]
     if not citations:
@@ -70,12 +100,12 @@ def render_sources(answer: dict, show_scores: bool) -> None:
     counted = "1 quote, highlighted in its article" if len(citations) == 1 else f"{len(citations)} quotes, highlighted in their articles"
     st.markdown(f"**Sources** · {counted}")
     for citation in citations:
-        also = citation.get("also_as") and "also saved as " + ", ".join(citation["also_as"])
-        byline = " · ".join(filter(None, [citation["source"], citation.get("published"), also]))
-        label = f"[{citation['marker']}] {escape_markdown(citation['title'])} — {escape_markdown(byline)}"
+        label = f"[{citation['marker']}] {escape_markdown(citation['title'])} — {escape_markdown(source_byline(citation))}"
         if show_scores:
             label += f" · score {citation['score']:.4f} · similarity {citation['similarity']:.2f}"
         with st.expander(label):
+            if link := original_link(citation):
+                st.markdown(link)
             context = service.cited_context(citation["source"], citation["start"], citation["end"])
             if context is None:
                 st.markdown(highlighted(citation["text"]))
@@ -120,6 +150,7 @@ def sidebar(service: RagService) -> tuple[str, int, bool, DateWindow | None]:
 
         if not settings.read_only:
             upload_panel(service)
+            follow_panel(service)
         library_panel(service)
     return generator, k, show_scores, dates
 
@@ -170,7 +201,10 @@ def watch_folder(service: RagService, interval: float) -> None:
         return
     st.session_state["last_report"] = change.report
     if change.searchable:
-        st.toast(escape_markdown("Now searchable: " + ", ".join(change.searchable)), icon="📰")
+        # an article from the web by its headline; one saved by hand by its file name
+        headlines = {article["source"]: article["title"] for article in service.index.articles() if article.get("url")}
+        named = [headlines.get(name, name) for name in change.searchable]
+        st.toast(escape_markdown("Now searchable: " + ", ".join(named)), icon="📰")
     if change.gone:
         st.toast(escape_markdown("No longer in the index: " + ", ".join(change.gone)))
 
@@ -268,6 +302,61 @@ def upload_panel(service: RagService) -> None:
     st.rerun()
 
 
+def follow_panel(service: RagService) -> None:
+    """Follow an RSS or Atom feed: it is read at once, its articles are fetched in the background
+    into the articles folder and indexed; every `RAG_FOLLOW_MINUTES` the feeds are read again."""
+    st.header("Follow a feed")
+    schedule = follow_schedule()
+    with st.form("follow-feed", clear_on_submit=True, border=False):
+        address = st.text_input("RSS or Atom feed address", placeholder="https://example.com/news/feed.xml")
+        submitted = st.form_submit_button("Follow")
+    if submitted and address.strip():
+        try:
+            with st.spinner("Reading the feed…"):
+                feed, _ = schedule.follower.follow(address.strip(), fetch_entries=False, wait=15)
+        except FollowError as error:
+            st.error(escape_markdown(str(error)))
+        else:
+            schedule.wake([feed["url"]])
+            st.success(escape_markdown(
+                f"Following {feed['title'] or feed['url']}: its articles are being fetched, and appear under "
+                "Articles as they are indexed."
+            ))
+    minutes = service.settings.follow_minutes
+    interval = service.settings.watch_seconds or None
+
+    @st.fragment(run_every=interval)
+    def followed() -> None:
+        try:
+            feeds = schedule.follower.feeds()
+        except FollowError as error:
+            st.error(escape_markdown(str(error)))
+            return
+        if not feeds:
+            return
+        every = f"every {minutes:g} minutes" if minutes else "only by rag follow --once (RAG_FOLLOW_MINUTES is 0)"
+        st.caption(escape_markdown(f"Followed feeds, read again {every}:"))
+        if schedule.running:
+            st.caption("Fetching the followed feeds now…")
+        if schedule.last_error:
+            st.warning(escape_markdown(f"The last round over the feeds failed: {schedule.last_error}"))
+        for feed in feeds:
+            with st.expander(escape_markdown(f"{feed['title'] or feed['url']} · {feed['articles']} articles")):
+                st.caption(escape_markdown(f"{feed['url']} · last checked {feed['checked'] or 'not yet'}"))
+                for failure in feed["failures"][:6]:
+                    st.caption(escape_markdown(f"Could not save {failure['url']}: {failure['reason']} (tried again next round)"))
+                if st.button("Stop following", key=f"unfollow-{feed['url']}"):
+                    try:
+                        schedule.follower.remove(feed["url"])
+                    except FollowError as error:
+                        st.error(escape_markdown(str(error)))
+                    else:
+                        st.toast(escape_markdown(f"No longer following {feed['title'] or feed['url']}; its articles stay."))
+                        st.rerun(scope="fragment")
+
+    followed()
+
+
 def articles_panel(service: RagService) -> None:
     """The indexed articles, each with a delete button."""
     st.header("Articles")
@@ -277,19 +366,16 @@ def articles_panel(service: RagService) -> None:
     if dated:
         with st.expander(f"Timeline · {len(dated)} dated article{'s' if len(dated) > 1 else ''}"):
             st.dataframe(
-                [{"published": a["published"], "title": a["title"], "file": a["source"]} for a in dated],
+                [{"published": a["published"], "title": a["title"], "outlet": a.get("outlet"), "file": a["source"]}
+                 for a in dated],
                 hide_index=True,
                 width="stretch",
             )
     for article in timeline:
         with st.expander(escape_markdown(article["title"])):
-            st.caption(
-                escape_markdown(
-                    " · ".join(
-                        filter(None, [article["source"], article.get("published"), f"{article['passages']} passages"])
-                    )
-                )
-            )
+            st.caption(escape_markdown(f"{source_byline(article)} · {article['passages']} passages"))
+            if link := original_link(article):
+                st.markdown(link)
             if also := copies.get(article["source"]):
                 st.caption(escape_markdown("Also saved as " + ", ".join(also) + " (the same story, indexed once)"))
             if not service.settings.read_only and st.button("Delete article", key=f"delete-{article['source']}"):
@@ -318,7 +404,7 @@ def ask(
                 with sources.container():
                     if event.question != question:
                         st.caption("Searched for: " + escape_markdown(event.question))
-                    names = sorted({p.source for p in event.passages})
+                    names = sorted({p.title if p.url else p.source for p in event.passages})  # web: by headline
                     found = f"Found {len(event.passages)} passages in: " + ", ".join(names) if names else "Found nothing."
                     st.caption(escape_markdown(found))
                     for note in event.notes:
