@@ -73,7 +73,7 @@ bench: setup browser
 	$(BIN)/python bench/news.py
 	$(BIN)/python bench/follow.py
 
-# Train the reader on ../shared/train/squad2 and export it into rag/models/reader (about 45 minutes
+# Train the reader on ../shared/train/squad2 and export it into rag/models/reader (48 minutes
 # on 2 cores; never part of the install). It runs in the background, checkpointing as it goes, and
 # resumes from its last checkpoint when started again; follow training/runs/reader.log.
 train-reader: setup
