@@ -148,7 +148,6 @@ class OnnxEmbeddings(SentenceTransformerEmbeddings):
         with self._lock:
             if self._session is not None:
                 return
-            import onnxruntime
             from tokenizers import Tokenizer
 
             path = self.model_path or default_model_path()
@@ -158,14 +157,10 @@ class OnnxEmbeddings(SentenceTransformerEmbeddings):
             counter.no_truncation()
             tokenizer.enable_truncation(self.max_length)
             exported = self.graph or self._exported(path)
-            options = onnxruntime.SessionOptions()
-            options.intra_op_num_threads = self.threads
-            options.inter_op_num_threads = 1
+            self._tokenizer, self._counter = tokenizer, counter
             # idle worker threads sleep rather than spin, leaving the cores to the thread that
             # reads and splits articles meanwhile (rag.background)
-            options.add_session_config_entry("session.intra_op.allow_spinning", "0")
-            self._tokenizer, self._counter = tokenizer, counter
-            self._session = onnxruntime.InferenceSession(str(exported), options, providers=["CPUExecutionProvider"])
+            self._session = cpu_session(exported, self.threads, spinning=False)
 
     def _exported(self, path: Path) -> Path:
         digest = hashlib.sha256((path / "model.safetensors").read_bytes()).hexdigest()[:16]
@@ -215,6 +210,19 @@ class OnnxEmbeddings(SentenceTransformerEmbeddings):
     @property
     def max_tokens(self) -> int:
         return self.max_length
+
+
+def cpu_session(graph: Path, threads: int, spinning: bool = True):
+    """An ONNX Runtime session on the CPU with `threads` threads for one operator at a time;
+    without `spinning`, idle worker threads sleep instead of waiting busily."""
+    import onnxruntime
+
+    options = onnxruntime.SessionOptions()
+    options.intra_op_num_threads = threads
+    options.inter_op_num_threads = 1
+    if not spinning:
+        options.add_session_config_entry("session.intra_op.allow_spinning", "0")
+    return onnxruntime.InferenceSession(str(graph), options, providers=["CPUExecutionProvider"])
 
 
 def export_onnx(model_path: Path, target: Path, attention: str = "eager") -> None:

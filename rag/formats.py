@@ -133,9 +133,9 @@ def extract_markdown(source: str) -> Extracted:
     return Extracted(
         text,
         blocks,
-        title=" ".join(str(title).split()) or None if title else None,
+        title=_one_line(title),
         published=as_iso_date(metadata.get("date") or metadata.get("published")),
-        author=" ".join(str(author).split()) or None if author else None,
+        author=_one_line(author),
         outlet=_one_line(metadata.get("outlet") or metadata.get("source_name")),
         url=web_address(metadata.get("url")),
     )

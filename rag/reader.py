@@ -14,6 +14,7 @@ miss less well than the language model's judge (`rag/models/reader/MODEL_CARD.md
 
 from __future__ import annotations
 
+import functools
 import json
 import threading
 from collections.abc import Sequence
@@ -153,9 +154,9 @@ class Reader:
         self._tokenizer = None
         self._lock = threading.Lock()
 
-    @property
+    @functools.cached_property
     def card(self) -> dict:
-        """What the model folder says of itself (`reader.json`): base, graph, threshold."""
+        """What the model folder says of itself (`reader.json`): base, graph, threshold; read once."""
         return json.loads((self.model_dir / "reader.json").read_text("utf-8"))
 
     @property
@@ -170,16 +171,13 @@ class Reader:
         with self._lock:
             if self._session is not None:
                 return
-            import onnxruntime
+            from rag.embedding import cpu_session
 
             graph = self.model_dir / (self.graph or self.card["graph"])
             if not graph.exists():
                 raise FileNotFoundError(f"the reader model is missing: {graph}")
-            options = onnxruntime.SessionOptions()
-            options.intra_op_num_threads = self.threads
-            options.inter_op_num_threads = 1
             self._tokenizer = load_tokenizer(self.model_dir)
-            self._session = onnxruntime.InferenceSession(str(graph), options, providers=["CPUExecutionProvider"])
+            self._session = cpu_session(graph, self.threads)
 
     def read(self, items: Sequence[ReaderInput]) -> list[Reading]:
         """One reading per item, in order; similar lengths are batched together."""

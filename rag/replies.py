@@ -59,8 +59,8 @@ class Citation:
             end=end,
             score=round(passage.score, 5),
             similarity=round(passage.similarity, 4),
-            outlet=passage.document.metadata.get("outlet"),
-            url=web_address(passage.document.metadata.get("url")),
+            outlet=passage.outlet,
+            url=web_address(passage.url),
         )
 
 
