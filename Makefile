@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 PORT   ?= 8501
 # llama.cpp is compiled for this machine's CPU (its vector instructions make the model about a
-# quarter faster here than a build for any AVX2 CPU; README, "Answers on SQuAD 2.0"). pip's cache
+# quarter faster here than a build for any AVX2 CPU; docs/operations.md). pip's cache
 # does not tell builds apart by their flags, and a wheel built for one CPU stops with "Illegal
 # instruction" on another that shares the cache, so the wheel is kept in a folder named after
 # the CPU's instruction sets, built when it is missing, and installed again when the CPU changes.
@@ -73,7 +73,7 @@ bench: setup browser
 	$(BIN)/python bench/news.py
 	$(BIN)/python bench/follow.py
 
-# Train the reader on ../shared/train/squad2 and export it into rag/models/reader (48 minutes
+# Train the reader on ../shared/train/squad2 and export it into rag/models/weights/reader (48 minutes
 # on 2 cores; never part of the install). It runs in the background, checkpointing as it goes, and
 # resumes from its last checkpoint when started again; follow training/runs/reader.log.
 train-reader: setup

@@ -5,7 +5,7 @@
 A news site on 127.0.0.1 (tests/news_site.py) serves an RSS feed of N entries, each linking to a
 page of its own (a different local report of about --words words, with a menu and a footer
 around it). The feed is followed in a fresh articles folder: the feed is fetched, then each page
-is fetched, its text extracted by trafilatura and saved as Markdown (`rag.feeds`); the saved
+is fetched, its text extracted by trafilatura and saved as Markdown (`rag.ingest.feeds`); the saved
 articles are then indexed with the embedder already loaded (its loading is printed on its own
 row). Printed: pages per second over the whole (round and indexing), and the share of the time
 spent fetching (requests, robots.txt, any delay between requests to the host), extracting
@@ -56,7 +56,7 @@ def main() -> None:
     parser.add_argument("--host-delay", type=float, default=0.0, help="seconds between requests to the host")
     args = parser.parse_args()
 
-    from rag.feeds import Follower
+    from rag.ingest.feeds import Follower
     from rag.service import RagService
     from rag.settings import load_settings
     from tests.news_site import NewsSite, rss

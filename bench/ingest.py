@@ -54,11 +54,11 @@ def main() -> None:
     if args.rounds < 1:
         parser.error("--rounds must be at least 1")
 
-    from rag import nlp
-    from rag.dates import parse_date
-    from rag.embedding import SentenceTransformerEmbeddings
+    from rag.ingest.dates import parse_date
+    from rag.language import nlp
     from rag.service import RagService
     from rag.settings import load_settings
+    from rag.store.embedding import SentenceTransformerEmbeddings
 
     def forget_articles() -> None:
         """Empty the caches that remember lines already read, so each indexing reads them anew."""

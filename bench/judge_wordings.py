@@ -48,8 +48,8 @@ def judged_candidates(replies: list[dict]):
 
 def rejudge(replies: list[dict], path: Path) -> tuple[dict[tuple[str, str], float], float]:
     """The other wording's P(yes) for each judged candidate, by (question, sentence)."""
-    from rag.judge import LlamaJudge
-    from rag.llm import llamacpp_chat_model
+    from rag.models.judge import LlamaJudge
+    from rag.models.llm import llamacpp_chat_model
     from rag.settings import load_settings
 
     scores: dict[tuple[str, str], float] = {}
@@ -96,7 +96,7 @@ def main() -> None:
         sys.exit(f"{squad2.DATA} is absent: nothing to measure")
     from sklearn.metrics import roc_auc_score
 
-    from rag.calibration import WITH_JUDGE
+    from rag.answer.calibration import WITH_JUDGE
 
     queries, truth = squad2.load(args.limit, None)
     replies = squad2.kept_replies("llamacpp", args.embedder, queries)

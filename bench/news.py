@@ -34,8 +34,8 @@ def main() -> None:
     parser.add_argument("--wrong", action="store_true", help="print the ids of the questions missed")
     args = parser.parse_args()
 
+    from rag.answer.replies import Finished, Token
     from rag.evaluation import dev_answer_is_right
-    from rag.replies import Finished, Token
     from rag.service import RagService
     from rag.settings import load_settings
 

@@ -41,7 +41,13 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=3)
     args = parser.parse_args()
 
-    from rag.embedding import OnnxEmbeddings, SentenceTransformerEmbeddings, default_model_path, export_onnx, quantize_onnx
+    from rag.store.embedding import (
+        OnnxEmbeddings,
+        SentenceTransformerEmbeddings,
+        default_model_path,
+        export_onnx,
+        quantize_onnx,
+    )
 
     described, texts = passages(args.articles)
     torch = SentenceTransformerEmbeddings()

@@ -45,8 +45,8 @@ def auc(positives: list[float], negatives: list[float]) -> float:
 
 
 def questions() -> list[dict]:
-    from rag.chunking import sentence_spans
-    from rag.reader import ReaderInput
+    from rag.ingest.chunking import sentence_spans
+    from rag.models.reader import ReaderInput
 
     queries = json.loads((DATA / "queries.json").read_text("utf-8"))["queries"]
     truth = json.loads((DATA / "ground_truth.json").read_text("utf-8"))
@@ -66,7 +66,7 @@ def questions() -> list[dict]:
 
 
 def measure(graph: str, rows: list[dict]) -> dict:
-    from rag.reader import Reader
+    from rag.models.reader import Reader
 
     reader = Reader(graph=graph)
     threshold = reader.threshold
@@ -124,7 +124,7 @@ def main() -> None:
           f"{sum(len(r['inputs']) for r in rows)} sentences")
     print(f"{'graph':18} {'AUC near miss':>13} {'AUC other':>10} {'threshold':>9} {'has-answer':>10} "
           f"{'no-answer':>9} {'top right':>9} {'span exact':>10} {'sent/s':>7}")
-    from rag.reader import default_model_dir
+    from rag.models.reader import default_model_dir
 
     for graph in args.graphs:
         if not (default_model_dir() / graph).exists():

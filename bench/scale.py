@@ -100,7 +100,7 @@ class Fts5Table:
             self.connection.executemany("INSERT INTO passages(id, content) VALUES (?, ?)", zip(ids, texts))
 
     def search(self, query: str, k: int) -> list[tuple[str, float]]:
-        from rag.keywords import query_terms
+        from rag.store.keywords import query_terms
 
         terms = query_terms(query)
         if not terms:
@@ -115,7 +115,7 @@ class Fts5Table:
 def fill_synthetic(service, start: int, count: int, pool: list[str], pool_vectors: np.ndarray, fts: Fts5Table) -> None:
     from langchain_core.documents import Document
 
-    from rag.index import filtered_metadata
+    from rag.store.index import filtered_metadata
 
     rng = np.random.default_rng(7 + start)
     collection = service.index.collection

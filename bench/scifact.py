@@ -100,7 +100,7 @@ def build_index(articles: Path, index: Path, extra_env: dict[str, str]) -> dict:
 
 
 def retriever_for(service, **changes):
-    from rag.retrieval import HybridRetriever
+    from rag.retrieve.retrieval import HybridRetriever
 
     settings = service.settings
     options = {"k": settings.k, "candidates": settings.candidates, "dense_weight": settings.dense_weight,

@@ -24,9 +24,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from rag.answer import Assistant  # noqa: E402
-from rag.replies import Finished, Retrieved, Token  # noqa: E402
-from rag.evidence import SentenceRanker  # noqa: E402
+from rag.answer.assistant import Assistant  # noqa: E402
+from rag.answer.evidence import SentenceRanker  # noqa: E402
+from rag.answer.replies import Finished, Retrieved, Token  # noqa: E402
 from rag.evaluation import dev_answer_is_right  # noqa: E402
 from rag.service import RagService  # noqa: E402
 from rag.settings import load_settings  # noqa: E402

@@ -16,7 +16,7 @@ Raw replies are kept in `bench/results/squad2/answers-<generator>.jsonl`.
 `--half even` / `--half odd` takes every other question (by position), so a setting chosen on
 one half can be reported on the other.
 
-Fitting the answer model (`--fit`, `rag.calibration`): run once with the checks switched off,
+Fitting the answer model (`--fit`, `rag.answer.calibration`): run once with the checks switched off,
 so every candidate sentence's signals (judge score, coverage, rank, ...) are recorded in the kept
 replies,
 
@@ -25,7 +25,7 @@ replies,
 
 then `--fit` fits a logistic model on the even half's candidates (label: the sentence is of the
 question's own paragraph and holds a gold answer), replays the recorded replies through the
-library's own decision rule (`rag.answer.first_answering`, `rag.answer.reply_text`) for each
+library's own decision rule (`rag.answer.assistant.first_answering`, `rag.answer.assistant.reply_text`) for each
 threshold, picks the one that maximises the smaller of the two rates on the even half, and
 reports it on the odd half, beside the single signal it replaces and a set without the
 sentence's own word match, chosen the same way; then the same the other way round.
@@ -47,7 +47,7 @@ to it, and a change to retrieval or to the checks is measured in minutes instead
 together (`sweep`) and picks the pair on the even half.
 `--selection judge` measures `RAG_SELECTION=judge` the same way, and `--without-wordnet` the
 checks with the asked kind read from names alone (spaCy), as they were before WordNet typed
-common nouns (`rag/lexicon.py`).
+common nouns (`rag/language/lexicon.py`).
 
 What the judge allows at best (`--ceiling`, asking nothing) is read from a run that judges
 every candidate meeting the checks (`--judge-every`: no answer or quick threshold is ever met,
@@ -86,8 +86,8 @@ WORK = ROOT / "bench" / "results" / "squad2"
 RAG = ROOT / ".venv" / "bin" / "rag"
 sys.path.insert(0, str(ROOT))
 
-from rag.generators import Generator, Selection, parse_selection  # noqa: E402
-from rag import prompts  # noqa: E402
+from rag.answer.generators import Generator, Selection, parse_selection  # noqa: E402
+from rag.models import prompts  # noqa: E402
 
 # `--judge-every`: no threshold is ever met, so every candidate meeting the checks is judged
 EVERY_CANDIDATE = {"answer_threshold": 1.0, "quick_threshold": 1.0, "judge_budget": 10, "fallback_sentences": 10}
@@ -165,11 +165,11 @@ def ask_all(
         input=questions, capture_output=True, text=True, check=False, env=env,
     )
     elapsed = time.perf_counter() - started
-    if done.returncode != 0:
-        sys.exit(f"rag ask failed: {done.stderr.strip()}")
     replies = [json.loads(line) for line in done.stdout.splitlines() if line.strip()]
     if len(replies) != len(queries):
-        sys.exit(f"expected {len(queries)} replies, got {len(replies)}")
+        sys.exit(f"rag ask gave {len(replies)} replies of {len(queries)} (exit {done.returncode}): {done.stderr.strip()[-2000:]}")
+    if done.returncode != 0:  # every reply arrived; the process failed on its way out
+        print(f"warning: rag ask exited with {done.returncode} after its last reply: {done.stderr.strip()[-300:]}")
     return replies, elapsed
 
 
@@ -285,8 +285,8 @@ def remembering_assistant(
 ):
     """An assistant over the benchmark's index whose model replies are kept by input (see above);
     `settings` override the defaults."""
-    from rag.answer import Assistant
-    from rag.evidence import SentenceRanker
+    from rag.answer.assistant import Assistant
+    from rag.answer.evidence import SentenceRanker
     from rag.service import RagService
     from rag.settings import load_settings
 
@@ -355,10 +355,10 @@ def sweep(
 
 def replay(reply: dict, question: str, model, threshold: float) -> dict:
     """The reply the assistant would have given with this answer model and threshold (`--fit`)."""
-    from rag.answer import first_answering, reply_text
-    from rag.replies import ABSTENTION
-    from rag.calibration import Signals
-    from rag.question import analyse
+    from rag.answer.assistant import first_answering, reply_text
+    from rag.answer.calibration import Signals
+    from rag.answer.question import analyse
+    from rag.answer.replies import ABSTENTION
 
     checks = reply.get("checks") or {}
     candidates = checks.get("candidates", [])
@@ -407,7 +407,7 @@ def fit_model(queries: list[dict], truth: dict, replies: list[dict], inputs: tup
     """A logistic model over the recorded candidates' signals named in `inputs` (scikit-learn)."""
     from sklearn.linear_model import LogisticRegression
 
-    from rag.calibration import FEATURES, AnswerModel, Signals
+    from rag.answer.calibration import FEATURES, AnswerModel, Signals
 
     judged = "judge" in inputs
     rows, labels = [], []
@@ -508,7 +508,7 @@ def fit(generator: str, queries: list[dict], truth: dict, replies: list[dict]) -
     """For the single signal the answer model replaces (the judge; coverage without one) and for
     two sets of inputs: fit on one half, choose the threshold there, report the other half; then
     the same the other way round, and the mean of the two held-out halves."""
-    from rag.calibration import FEATURES, WITH_JUDGE, WITHOUT_JUDGE, AnswerModel
+    from rag.answer.calibration import FEATURES, WITH_JUDGE, WITHOUT_JUDGE, AnswerModel
     from rag.settings import Settings
 
     judged = generator != "extractive"
@@ -622,9 +622,9 @@ def main() -> None:
             continue
         elif args.remember and generator != "extractive":
             if args.without_wordnet:
-                import rag.verification
+                import rag.answer.verification
 
-                rag.verification._NOUN_KINDS = {}
+                rag.answer.verification._NOUN_KINDS = {}
             replies, elapsed = ask_remembering(generator, queries, articles, index, args.embedder, args.selection,
                                                **(EVERY_CANDIDATE if args.judge_every else {}))
             variant = "".join(["" if args.selection == "generator" else f"-{args.selection}",

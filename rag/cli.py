@@ -11,11 +11,11 @@ from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from rag.generators import GeneratorUnavailable
+from rag.answer.generators import GeneratorUnavailable
 from rag.settings import Settings, load_settings
 
 if TYPE_CHECKING:
-    from rag.timeframe import DateWindow
+    from rag.retrieve.timeframe import DateWindow
 
 
 class CliError(Exception):
@@ -79,7 +79,7 @@ def _iso_date(text: str) -> date:
 
 
 def _chosen_dates(args: argparse.Namespace) -> DateWindow | None:
-    from rag.timeframe import DateWindow
+    from rag.retrieve.timeframe import DateWindow
 
     if args.since is None and args.until is None:
         return None
@@ -122,7 +122,7 @@ def _progress_bar() -> Iterator[Callable[[int, int], None]]:
 
 
 def _sync(service):
-    from rag.index import ArticlesFolderMissing, ReadOnlyIndex
+    from rag.store.index import ArticlesFolderMissing, ReadOnlyIndex
 
     try:
         with _progress_bar() as update:
@@ -216,7 +216,7 @@ def _format_answer(answer) -> str:
 
 
 def command_ask(args: argparse.Namespace) -> int:
-    from rag.replies import QuestionError
+    from rag.answer.replies import QuestionError
 
     if args.jsonl == (args.question is not None):
         raise CliError("give one question, or --jsonl to read questions from stdin")
@@ -291,7 +291,7 @@ def _follow_failures(report) -> None:
 
 
 def command_follow(args: argparse.Namespace) -> int:
-    from rag.feeds import Follower, FollowError
+    from rag.ingest.feeds import Follower, FollowError
 
     chosen = [args.url is not None, args.list, args.remove is not None, args.once]
     if sum(chosen) != 1:

@@ -12,16 +12,16 @@ from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
 
-from rag import prompts
-from rag.answer import Assistant
-from rag.articles import PassageInContext, passage_in_context
-from rag.embedding import SentenceTransformerEmbeddings, make_embedder
-from rag.evidence import SentenceRanker
-from rag.generators import ChatModelGenerator, ExtractiveGenerator, Generator
-from rag.index import ArticleIndex, SyncReport, passage_text
-from rag.locks import IndexBusy
-from rag.retrieval import HybridRetriever
+from rag.answer.assistant import Assistant
+from rag.answer.evidence import SentenceRanker
+from rag.answer.generators import ChatModelGenerator, ExtractiveGenerator, Generator
+from rag.ingest.articles import PassageInContext, passage_in_context
+from rag.models import prompts
+from rag.retrieve.retrieval import HybridRetriever
 from rag.settings import GeneratorName, Settings
+from rag.store.embedding import SentenceTransformerEmbeddings, make_embedder
+from rag.store.index import ArticleIndex, SyncReport, passage_text
+from rag.store.locks import IndexBusy
 
 logger = logging.getLogger(__name__)
 
@@ -31,8 +31,8 @@ def build_generator(name: GeneratorName, settings: Settings) -> Generator:
         return ExtractiveGenerator()
     if name == "llamacpp":
         from rag.heap import release_freed_memory
-        from rag.judge import LlamaJudge
-        from rag.llm import llamacpp_chat_model
+        from rag.models.judge import LlamaJudge
+        from rag.models.llm import llamacpp_chat_model
 
         judge = LlamaJudge()
         return ChatModelGenerator(
@@ -41,8 +41,8 @@ def build_generator(name: GeneratorName, settings: Settings) -> Generator:
             after_reply=release_freed_memory, prime=judge.prime,
         )
     if name == "openai":
-        from rag.judge import openai_judge
-        from rag.llm import openai_chat_model
+        from rag.models.judge import openai_judge
+        from rag.models.llm import openai_chat_model
 
         return ChatModelGenerator(
             lambda: openai_chat_model(settings), "openai", judge=openai_judge,
@@ -82,7 +82,7 @@ class RagService:
 
     def warm_up(self) -> None:
         """Load the embedder and the language analysis ahead of the first question."""
-        from rag import lexicon, nlp
+        from rag.language import lexicon, nlp
 
         self.embedder.warm_up()
         nlp.warm_up()

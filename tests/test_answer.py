@@ -4,51 +4,40 @@ from collections.abc import Iterator, Sequence
 
 import pytest
 
-from rag.answer import Assistant, writing_inputs
-from rag.replies import ABSTENTION, QuestionError, Token
-from rag.evaluation import dev_answer_is_right
-from rag.evidence import EvidenceSentence, SentenceRanker
-from rag.generators import Generator, Selection, parse_selection
-from tests.conftest import dev_questions, indexed_articles, make_service, needs_dev_set
+from rag.answer.assistant import Assistant, writing_inputs
+from rag.answer.evidence import EvidenceSentence, SentenceRanker
+from rag.answer.generators import Generator, Selection, parse_selection
+from rag.answer.replies import ABSTENTION, QuestionError, Token
+from tests.conftest import indexed_articles, make_service
 
 
-@needs_dev_set
-def test_extractive_generator_is_right_when_it_answers_the_dev_set(seeded_service):
-    """Without a model the thresholds are strict (chosen on SQuAD 2.0, see bench/squad2.py): it
-    abstains more, but what it does answer is right. The score is printed, not tuned to."""
-    assistant = seeded_service.assistant("extractive")
-    answers = {item["id"]: (item, assistant.ask(item["question"])) for item in dev_questions()}
-    right = [key for key, (item, answer) in answers.items() if dev_answer_is_right(item, answer)]
-    wrong_answers = [key for key, (item, answer) in answers.items() if not answer.abstained and key not in right]
-    print(f"\nextractive dev score: {len(right)}/{len(answers)}; answered wrongly: {wrong_answers}")
-    assert len(wrong_answers) <= 1
-    assert any(answers[key][0]["answerable"] for key in right), "it answers, not only abstains"
+NOT_IN_THE_ARTICLES = [
+    "What is the boiling point of mercury?",  # nothing in the articles is about it
+    "How much did the observatory's new mirror cost?",  # the mirror is there, its price is not
+    "What did the national transport minister say about the Tarrow tunnel closure?",  # others speak, not the minister
+]
 
 
-UNANSWERABLE = [q for q in dev_questions() if not q["answerable"]]
-
-
-@needs_dev_set
 @pytest.mark.parametrize("generator", ["extractive", pytest.param("llamacpp", marks=pytest.mark.llm)])
-def test_unanswerable_dev_questions_abstain(seeded_service, generator):
+def test_questions_the_articles_do_not_answer_abstain(news_service, generator):
     """A passage that names the topic can still pass for an answer; at most one such miss."""
-    assistant = seeded_service.assistant(generator)
-    answers = [assistant.ask(item["question"]) for item in UNANSWERABLE]
-    assert sum(answer.abstained for answer in answers) >= len(UNANSWERABLE) - 1, [a.answer for a in answers]
+    assistant = news_service.assistant(generator)
+    answers = [assistant.ask(question) for question in NOT_IN_THE_ARTICLES]
+    assert sum(answer.abstained for answer in answers) >= len(NOT_IN_THE_ARTICLES) - 1, [a.answer for a in answers]
     for answer in answers:
         if answer.abstained:
             assert answer.answer.startswith(ABSTENTION) and answer.citations == []
 
 
-def test_citations_are_real_passages_with_exact_spans(seeded_service):
-    answer = seeded_service.assistant("extractive").ask("Which Russian foreign minister did Rubio meet?")
+def test_citations_are_real_passages_with_exact_spans(news_service):
+    answer = news_service.assistant("extractive").ask("Who did the board choose to lead the Kessel Observatory?")
     assert not answer.abstained
-    assert "Lavrov" in answer.answer
+    assert "Ottilie Brennand" in answer.answer
     markers = [c.marker for c in answer.citations]
     assert markers == list(range(1, len(markers) + 1))
     for citation in answer.citations:
         assert f"[{citation.marker}]" in answer.answer
-        text = (seeded_service.articles_dir / citation.source).read_text("utf-8")
+        text = (news_service.articles_dir / citation.source).read_text("utf-8")
         assert text[citation.start : citation.end] == citation.text
 
 
@@ -317,36 +306,38 @@ def bridge_service(tmp_path_factory, embedder):
     return indexed_articles(tmp_path_factory.mktemp("bridge"), {"bridge.txt": BRIDGE}, embedder)
 
 
-HARBOUR = (
-    "Harbour Board Settles Toll Dispute\n\n"
-    "The harbour board's approach echoes the one it took in earlier disputes with shipping firms. "
-    "That approach settled the ferry strike of 2019 and the pilots' pay dispute.\n\n"
-    "The board met on Friday in Port Elwyn. The toll will rise in May.\n"
+READING = (
+    "Village Schools Share a Reading Method\n\n"
+    "The reading lessons at Brookfield primary school follow a method first tried by two village schools in the valley. "
+    "These were the school at Askerby, which closed in 2011, and the one-room school on Lunde island.\n\n"
+    "The lessons begin in Brookfield each September. Parents are invited to the first one.\n"
 )
 
 
 @pytest.fixture(scope="module")
-def harbour_service(tmp_path_factory, embedder):
-    return indexed_articles(tmp_path_factory.mktemp("harbour"), {"harbour.txt": HARBOUR}, embedder)
+def reading_service(tmp_path_factory, embedder):
+    return indexed_articles(tmp_path_factory.mktemp("reading"), {"reading.txt": READING}, embedder)
 
 
-def test_a_sentence_pointing_back_to_the_cited_one_is_quoted_with_it(harbour_service):
-    """A cited sentence that announces what the next one names ("… earlier disputes. That approach
-    settled X and Y.") is quoted and cited together with it, as one span of the article."""
-    generator = ScriptedGenerator("earlier disputes", judgement=0.9)
-    answer = scripted(harbour_service, generator).ask(
-        "In which earlier disputes did the harbour board use the same approach?"
+def test_a_sentence_pointing_back_to_the_cited_one_is_quoted_with_it(reading_service):
+    """A cited sentence that announces what the next one names ("… two village schools. These
+    were X and Y.") is quoted and cited together with it, as one span of the article."""
+    generator = ScriptedGenerator("first tried by two village schools", judgement=0.9)
+    answer = scripted(reading_service, generator).ask(
+        "Where was the reading method used at Brookfield first tried?"
     )
     assert not answer.abstained
-    assert "ferry strike of 2019 and the pilots' pay dispute" in answer.answer
+    assert "the school at Askerby, which closed in 2011, and the one-room school on Lunde island" in answer.answer
     [citation] = answer.citations
-    text = (harbour_service.articles_dir / citation.source).read_text("utf-8")
+    text = (reading_service.articles_dir / citation.source).read_text("utf-8")
     assert text[citation.start : citation.end] == citation.text
-    assert citation.text.startswith("The harbour board's approach") and citation.text.endswith("pay dispute.")
+    assert citation.text.startswith("The reading lessons at Brookfield") and citation.text.endswith("Lunde island.")
     # the short answer is written from the judged sentence, the one after it set apart (after the
     # question, so the model reads again only what the judging did not)
-    assert generator.written_from == [[generator.judged[0]]] and generator.judged[0].endswith("shipping firms.")
-    assert generator.written_after == ["That approach settled the ferry strike of 2019 and the pilots' pay dispute."]
+    assert generator.written_from == [[generator.judged[0]]] and generator.judged[0].endswith("in the valley.")
+    assert generator.written_after == [
+        "These were the school at Askerby, which closed in 2011, and the one-room school on Lunde island."
+    ]
 
 
 @pytest.mark.parametrize(
@@ -366,11 +357,11 @@ def test_an_answer_is_written_from_the_judged_sentence_with_its_completion_apart
     assert writing_inputs(judged, quoted) == expected
 
 
-def test_a_sentence_not_pointing_back_is_not_joined(harbour_service):
-    generator = ScriptedGenerator("met on Friday", judgement=0.9)
-    answer = scripted(harbour_service, generator).ask("When did the harbour board meet in Port Elwyn?")
+def test_a_sentence_not_pointing_back_is_not_joined(reading_service):
+    generator = ScriptedGenerator("begin in Brookfield", judgement=0.9)
+    answer = scripted(reading_service, generator).ask("When do the reading lessons begin in Brookfield?")
     assert not answer.abstained
-    assert answer.citations[0].text == "The board met on Friday in Port Elwyn."
+    assert answer.citations[0].text == "The lessons begin in Brookfield each September."
 
 
 MARKETS = (
@@ -452,10 +443,10 @@ def test_empty_question_is_refused(seeded_service):
         seeded_service.assistant("extractive").ask("   \n ")
 
 
-def test_huge_question_is_cut_and_answered(seeded_service):
-    question = "Which Russian foreign minister did Rubio meet? " + "filler " * 60_000
-    answer = seeded_service.assistant("extractive").ask(question)
-    assert len(answer.question) <= seeded_service.settings.max_question_chars
+def test_huge_question_is_cut_and_answered(news_service):
+    question = "Who did the board choose to lead the Kessel Observatory? " + "filler " * 60_000
+    answer = news_service.assistant("extractive").ask(question)
+    assert len(answer.question) <= news_service.settings.max_question_chars
     assert any("cut" in note for note in answer.notes)
 
 
@@ -464,8 +455,8 @@ def test_recorded_signals_give_back_the_live_probability(festival_service, judge
     """bench/squad2.py --fit chooses the answer model by replaying recorded candidates, so what an
     answer records of each candidate must give back the probability the live decision used. Every
     signal is given a weight, so a signal recorded wrong shows."""
-    from rag import answer as answering
-    from rag.calibration import FEATURES, AnswerModel, Signals
+    from rag.answer import assistant as answering
+    from rag.answer.calibration import FEATURES, AnswerModel, Signals
 
     model = AnswerModel(bias=-0.3, weights=tuple(0.5 + 0.25 * i for i in range(len(FEATURES))))
     monkeypatch.setattr(answering, "WITH_JUDGE", model)

@@ -7,7 +7,7 @@ import time
 
 import pytest
 
-from rag.background import BackgroundFeed
+from rag.ingest.background import BackgroundFeed
 
 
 def test_items_arrive_in_order_from_another_thread():
@@ -78,7 +78,7 @@ def documents(count: int):
 
 
 def test_a_smaller_first_group_starts_the_writer_early_and_larger_ones_follow():
-    from rag.background import EmbeddedAhead
+    from rag.ingest.background import EmbeddedAhead
 
     inner = CountingEmbeddings()
     ahead = EmbeddedAhead(inner, batch=8, first=4)
@@ -95,7 +95,7 @@ def test_a_smaller_first_group_starts_the_writer_early_and_larger_ones_follow():
 
 
 def test_passages_are_encoded_ahead_in_another_thread_and_handed_back():
-    from rag.background import EmbeddedAhead
+    from rag.ingest.background import EmbeddedAhead
 
     inner = CountingEmbeddings()
     ahead = EmbeddedAhead(inner, batch=4)
@@ -116,7 +116,7 @@ def test_passages_are_encoded_ahead_in_another_thread_and_handed_back():
 
 
 def test_passages_the_writer_skips_are_dropped_without_holding_the_encoder_up():
-    from rag.background import EmbeddedAhead
+    from rag.ingest.background import EmbeddedAhead
 
     inner = CountingEmbeddings()
     ahead = EmbeddedAhead(inner, batch=5)
@@ -133,7 +133,7 @@ def test_passages_the_writer_skips_are_dropped_without_holding_the_encoder_up():
 
 
 def test_a_writer_that_fails_stops_the_encoder():
-    from rag.background import EmbeddedAhead
+    from rag.ingest.background import EmbeddedAhead
 
     inner = CountingEmbeddings()
     ahead = EmbeddedAhead(inner, batch=3)
@@ -147,7 +147,7 @@ def test_a_writer_that_fails_stops_the_encoder():
 
 
 def test_a_text_never_encoded_ahead_does_not_discard_the_next_batch():
-    from rag.background import EmbeddedAhead
+    from rag.ingest.background import EmbeddedAhead
 
     inner = CountingEmbeddings()
     ahead = EmbeddedAhead(inner, batch=2)

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import SEEDS, free_port
+from tests.conftest import NEWS, free_port
 
 CHROMIUM = "/usr/bin/chromium"
 ROOT = Path(__file__).resolve().parent.parent
@@ -23,8 +23,8 @@ pytestmark = [
 
 
 def serve_app(base: Path, generator: str):
-    """The Streamlit app over a copy of the seed articles, on a free port; yields (url, server)."""
-    shutil.copytree(SEEDS, base / "articles")
+    """The Streamlit app over a copy of the invented news stories, on a free port; yields (url, server)."""
+    shutil.copytree(NEWS, base / "articles")
     port = free_port()
     env = {
         **os.environ,
@@ -97,9 +97,9 @@ def test_ask_then_add_articles_in_one_step_and_ask_about_them(page, app_url, tmp
     page.goto(url)
     page.get_by_placeholder("Ask a question about the articles").wait_for(timeout=120_000)
 
-    ask(page, "Which Russian foreign minister did Rubio meet?")
-    page.get_by_text("Lavrov", exact=False).first.wait_for(timeout=120_000)
-    page.locator("summary", has_text="002_4614d4928a4a6c8c.txt").first.wait_for(timeout=30_000)
+    ask(page, "Who did the board choose to lead the Kessel Observatory?")
+    page.get_by_text("Ottilie Brennand", exact=False).first.wait_for(timeout=120_000)
+    page.locator("summary", has_text="01_kessel_observatory.txt").first.wait_for(timeout=30_000)
 
     # An upload is saved and indexed in one step, and the chat says when it can be asked about.
     article = tmp_path / "harbour.txt"
@@ -150,9 +150,9 @@ def test_three_pages_ask_at_once_with_the_local_model(tmp_path):
 
     url, server = serve_app(tmp_path, "llamacpp")
     questions = [
-        ("Which Russian foreign minister did Rubio hold discussions with?", "002_4614d4928a4a6c8c.txt"),
-        ("What has Xi demanded from the Communist generals?", "000_31ffb863ee8c8ad1.txt"),
-        ("What is the capital of Australia?", None),
+        ("Who did the board choose to lead the Kessel Observatory?", "01_kessel_observatory.txt"),
+        ("How long will the Tarrow tunnel be closed?", "02_tarrow_tunnel.txt"),
+        ("What is the boiling point of mercury?", None),
     ]
     try:
         with sync_playwright() as playwright:
@@ -191,7 +191,7 @@ def test_three_pages_ask_at_once_with_the_local_model(tmp_path):
                 for other in others - {source, None}:
                     assert page.locator("summary", has_text=other).count() == 0
                 assert page.get_by_text("Connection error").count() == 0
-            assert "lavrov" in pages[0].inner_text("body").lower()
+            assert "brennand" in pages[0].inner_text("body").lower()
             browser.close()
         assert queued, "no page was told it was waiting for the model"
         assert server.poll() is None and healthy(url), (tmp_path / "streamlit.log").read_text()

@@ -11,9 +11,10 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import SEEDS, make_service, start_chroma
+from tests.conftest import NEWS, make_service, start_chroma
 
 BIN = Path(sys.executable).parent
+WHO_LEADS = "Who did the board choose to lead the Kessel Observatory?"  # Ottilie Brennand, 01_kessel_observatory.txt
 
 
 @pytest.fixture(scope="module")
@@ -36,7 +37,7 @@ def server_ids(server: dict, collection: str) -> set[str]:
 
 def test_incremental_index_against_the_server(chroma_server, tmp_path, embedder):
     articles = tmp_path / "articles"
-    shutil.copytree(SEEDS, articles)
+    shutil.copytree(NEWS, articles)
     service = make_service(articles, tmp_path / "index", embedder, collection="incremental", **chroma_server)
     first = service.update_index()
     assert first.added == first.total > 20
@@ -63,7 +64,7 @@ def test_incremental_index_against_the_server(chroma_server, tmp_path, embedder)
 
 def test_cli_index_and_ask_against_the_server(chroma_server, tmp_path):
     articles = tmp_path / "articles"
-    shutil.copytree(SEEDS, articles)
+    shutil.copytree(NEWS, articles)
     env = {
         **os.environ,
         "RAG_CHROMA_HOST": chroma_server["chroma_host"],
@@ -79,12 +80,12 @@ def test_cli_index_and_ask_against_the_server(chroma_server, tmp_path):
     assert len(server_ids(chroma_server, "cli")) == total
 
     asked = subprocess.run(
-        [str(BIN / "rag"), "ask", "--json", "Which Russian foreign minister did Rubio meet?"],
+        [str(BIN / "rag"), "ask", "--json", WHO_LEADS],
         env=env, capture_output=True, text=True, timeout=300,
     )
     assert asked.returncode == 0, asked.stderr
     answer = json.loads(asked.stdout)
-    assert "Lavrov" in answer["answer"]
+    assert "Ottilie Brennand" in answer["answer"]
     assert answer["citations"] and all(c["source"].endswith(".txt") for c in answer["citations"])
 
 
@@ -92,13 +93,13 @@ def test_a_server_that_goes_away_is_reported_and_keyword_search_still_answers(tm
     process, server = start_chroma(tmp_path)
     try:
         articles = tmp_path / "articles"
-        shutil.copytree(SEEDS, articles)
+        shutil.copytree(NEWS, articles)
         service = make_service(articles, tmp_path / "index", embedder, collection="lost", **server)
         service.update_index()
-        assert service.assistant().ask("Which Russian foreign minister did Rubio meet?").notes == []
+        assert service.assistant().ask(WHO_LEADS).notes == []
     finally:
         process.terminate()
         process.wait(timeout=30)
-    answer = service.assistant().ask("Which Russian foreign minister did Rubio meet?")
+    answer = service.assistant().ask(WHO_LEADS)
     assert any("vector store could not be read" in note and "keyword search alone" in note for note in answer.notes)
-    assert not answer.abstained and "Lavrov" in answer.answer  # BM25 still finds it
+    assert not answer.abstained and "Ottilie Brennand" in answer.answer  # BM25 still finds it

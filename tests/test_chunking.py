@@ -1,7 +1,7 @@
 from pathlib import Path
 
-from rag.chunking import sentence_spans, split_article
-from rag.loading import load_articles, parse_article
+from rag.ingest.chunking import sentence_spans, split_article
+from rag.ingest.loading import load_articles, parse_article
 
 SEEDS = Path(__file__).resolve().parent.parent / "seeds"
 

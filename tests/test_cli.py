@@ -9,9 +9,10 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import SEEDS
+from tests.conftest import NEWS
 
 RAG = str(Path(sys.executable).parent / "rag")
+WHO_LEADS = "Who did the board choose to lead the Kessel Observatory?"  # Ottilie Brennand, 01_kessel_observatory.txt
 
 
 def run(*args: str, stdin: str | None = None, cwd: Path | None = None) -> subprocess.CompletedProcess:
@@ -24,7 +25,7 @@ def run(*args: str, stdin: str | None = None, cwd: Path | None = None) -> subpro
 @pytest.fixture(scope="module")
 def folders(tmp_path_factory):
     base = tmp_path_factory.mktemp("cli")
-    shutil.copytree(SEEDS, base / "articles")
+    shutil.copytree(NEWS, base / "articles")
     return base / "articles", base / "index"
 
 
@@ -41,12 +42,12 @@ def test_index_json_counts_then_nothing_new(folders):
 
 def test_ask_json_contract(folders):
     articles, index = folders
-    result = run("ask", "Which Russian foreign minister did Rubio meet?", "--json",
+    result = run("ask", WHO_LEADS, "--json",
                  "--articles", str(articles), "--index", str(index))
     assert result.returncode == 0, result.stderr
     answer = json.loads(result.stdout)
     assert {"question", "answer", "abstained", "citations", "timings"} <= answer.keys()
-    assert answer["abstained"] is False and "Lavrov" in answer["answer"]
+    assert answer["abstained"] is False and "Ottilie Brennand" in answer["answer"]
     citation = answer["citations"][0]
     assert {"marker", "source", "title", "published", "text", "start", "end"} <= citation.keys()
     original = (articles / citation["source"]).read_text("utf-8")
@@ -55,7 +56,7 @@ def test_ask_json_contract(folders):
 
 def test_ask_jsonl_answers_each_line(folders):
     articles, index = folders
-    questions = "Which Russian foreign minister did Rubio meet?\nWhat is the capital of Australia?\n"
+    questions = f"{WHO_LEADS}\nWhat is the boiling point of mercury?\n"
     result = run("ask", "--jsonl", "--articles", str(articles), "--index", str(index), stdin=questions)
     assert result.returncode == 0, result.stderr
     lines = [json.loads(line) for line in result.stdout.splitlines()]
@@ -65,9 +66,9 @@ def test_ask_jsonl_answers_each_line(folders):
 
 def test_search_json_is_best_first(folders):
     articles, index = folders
-    result = run("search", "Lavrov", "--k", "3", "--json", "--articles", str(articles), "--index", str(index))
+    result = run("search", "Brennand", "--k", "3", "--json", "--articles", str(articles), "--index", str(index))
     found = json.loads(result.stdout)
-    assert found["query"] == "Lavrov"
+    assert found["query"] == "Brennand"
     assert len(found["results"]) == 3
     assert {"source", "text", "score", "start", "end"} <= found["results"][0].keys()
     scores = [r["score"] for r in found["results"]]
@@ -137,7 +138,7 @@ def test_ask_with_an_endpoint_that_is_down_prints_one_line_and_fails(folders, de
     articles, index = folders
     env = {**os.environ, "RAG_GENERATOR": "openai", "RAG_OPENAI_BASE_URL": dead_endpoint}
     result = subprocess.run(
-        [RAG, "ask", "Which Russian foreign minister did Rubio meet?", "--articles", str(articles), "--index", str(index)],
+        [RAG, "ask", WHO_LEADS, "--articles", str(articles), "--index", str(index)],
         capture_output=True, text=True, timeout=300, env=env,
     )
     assert result.returncode == 3
@@ -148,7 +149,7 @@ def test_ask_with_an_endpoint_that_is_down_prints_one_line_and_fails(folders, de
 
 
 def test_ask_outside_the_project_folder_says_where_it_looked(tmp_path):
-    result = run("ask", "Which Russian foreign minister did Rubio meet?", cwd=tmp_path)
+    result = run("ask", WHO_LEADS, cwd=tmp_path)
     assert result.returncode == 2
     assert "no articles folder at" in result.stderr and "--articles" in result.stderr
     assert not (tmp_path / "index").exists()  # nothing made up in the wrong place
@@ -158,11 +159,11 @@ def test_index_with_its_folder_gone_keeps_every_passage(folders, tmp_path):
     articles, index = folders
     copy = tmp_path / "index"
     shutil.copytree(index, copy)
-    before = json.loads(run("search", "Lavrov", "--json", "--articles", str(articles), "--index", str(copy)).stdout)
+    before = json.loads(run("search", "Brennand", "--json", "--articles", str(articles), "--index", str(copy)).stdout)
     missing = tmp_path / "gone"
     result = run("index", "--articles", str(missing), "--index", str(copy))
     assert result.returncode == 2 and "does not exist" in result.stderr
-    after = run("search", "Lavrov", "--json", "--articles", str(missing), "--index", str(copy))
+    after = run("search", "Brennand", "--json", "--articles", str(missing), "--index", str(copy))
     assert after.returncode == 0, after.stderr
     assert "is missing; answering from the index as it stands" in after.stderr
     assert json.loads(after.stdout)["results"] == before["results"]
@@ -170,13 +171,13 @@ def test_index_with_its_folder_gone_keeps_every_passage(folders, tmp_path):
 
 def test_ask_within_dates_searches_only_articles_published_then(folders):
     articles, index = folders
-    question = "Which Russian foreign minister did Rubio meet?"
-    # 000_… is the one seed article with a date (23 February 2025); the answer is in an undated one
+    question = WHO_LEADS
+    # 02_… is the one story with a date (18 February 2025); the answer is in an undated one
     within = run("ask", question, "--json", "--since", "2025-02-01", "--until", "2025-02-28",
                  "--articles", str(articles), "--index", str(index))
     assert within.returncode == 0, within.stderr
     answer = json.loads(within.stdout)
-    assert {c["source"] for c in answer["citations"]} <= {"000_31ffb863ee8c8ad1.txt"}
+    assert {c["source"] for c in answer["citations"]} <= {"02_tarrow_tunnel.txt"}
     assert any("chosen dates (1 February 2025 to 28 February 2025)" in note for note in answer["notes"])
     empty = json.loads(run("ask", question, "--json", "--since", "2030-01-01",
                            "--articles", str(articles), "--index", str(index)).stdout)

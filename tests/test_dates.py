@@ -4,7 +4,7 @@ from datetime import date, datetime
 
 import pytest
 
-from rag.dates import as_iso_date, dateline_date, dating_note, parse_date
+from rag.ingest.dates import as_iso_date, dateline_date, dating_note, parse_date
 from tests.conftest import indexed_articles
 
 

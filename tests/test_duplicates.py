@@ -3,7 +3,7 @@
 import re
 from pathlib import Path
 
-from rag.duplicates import NearDuplicates, signature
+from rag.ingest.duplicates import NearDuplicates, signature
 from tests.conftest import SEEDS, make_service, synthetic_articles
 
 STORY = """Regional airline orders twelve electric aircraft

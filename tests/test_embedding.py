@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-
 from conftest import make_service
-from rag.embedding import OnnxEmbeddings, SentenceTransformerEmbeddings, make_embedder
+
 from rag.settings import load_settings
+from rag.store.embedding import OnnxEmbeddings, SentenceTransformerEmbeddings, make_embedder
 
 TEXTS = [
     "The council approved the new budget on Tuesday.",

@@ -2,18 +2,18 @@
 
 from langchain_core.documents import Document
 
-from rag.evidence import EvidenceSentence, best_sentences, completed, passage_sentences
-from rag.retrieval import ScoredPassage
+from rag.answer.evidence import EvidenceSentence, best_sentences, completed, passage_sentences
+from rag.retrieve.retrieval import ScoredPassage
 
 TEXT = (
-    "The harbour board's approach echoes the one it took in earlier disputes. "
-    "That approach settled the ferry strike and the pilots' pay dispute. "
-    "The board met on Friday. Its chair, Ines Calder, then left for Lisbon."
+    "The new tram timetable borrows from two services the city ran decades ago. "
+    "They were the night tram of 1968 and the Sunday loop around the lake. "
+    "Fares stay as they are this year. It was the mayor, Pia Landvik, who insisted on that."
 )
 
 
 def _passage(text: str = TEXT, start: int = 100) -> ScoredPassage:
-    document = Document(page_content=text, metadata={"source": "harbour.txt", "start": start, "end": start + len(text)})
+    document = Document(page_content=text, metadata={"source": "timetable.txt", "start": start, "end": start + len(text)})
     return ScoredPassage(document, score=1.0, similarity=0.5)
 
 
@@ -32,10 +32,12 @@ def test_sentences_meeting_the_question_come_first_whatever_their_score():
 def test_a_sentence_is_completed_by_the_next_only_when_that_one_points_back():
     passage = _passage()
     scored = passage_sentences([passage])
-    announcing, pointing_back, met, chair = scored
-    assert pointing_back.follows and chair.follows and not met.follows
+    announcing, pointing_back, fares, insisted = scored
+    assert pointing_back.follows and insisted.follows and not fares.follows
     joined = completed(announcing, scored, [passage])
-    assert joined.text == TEXT[: TEXT.index("pay dispute.") + len("pay dispute.")]
+    assert joined.text == TEXT[: TEXT.index("around the lake.") + len("around the lake.")]
     assert (joined.start, joined.end) == (announcing.start, pointing_back.end)
-    assert completed(pointing_back, scored, [passage]) == pointing_back  # "The board met…" does not point back
-    assert completed(met, scored, [passage]).text == "The board met on Friday. Its chair, Ines Calder, then left for Lisbon."
+    assert completed(pointing_back, scored, [passage]) == pointing_back  # "Fares stay…" does not point back
+    assert completed(fares, scored, [passage]).text == (
+        "Fares stay as they are this year. It was the mayor, Pia Landvik, who insisted on that."
+    )

@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 import streamlit as st
 
-from rag.feeds import FollowSchedule
+from rag.ingest.feeds import FollowSchedule
 from tests.news_site import NewsSite, rss, wait_for
 from tests.test_follow import BRIDGE, LIBRARY, publish
 from tests.test_ui import all_markdown, start_app

@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from rag.loading import parse_article
+from rag.ingest.loading import parse_article
 from tests.conftest import make_service
 from tests.test_loading import MARKDOWN, WEB_PAGE_HTML
 
@@ -98,7 +98,7 @@ def test_a_cyrillic_article_is_found_by_its_own_words(service):
 
 
 def test_an_upload_of_each_format_is_saved_and_read(tmp_path: Path):
-    from rag.articles import save_article
+    from rag.ingest.articles import save_article
 
     for name, data in FILES.items():
         saved = save_article(tmp_path, name, data, 1_000_000)

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from rag.articles import UploadError, save_article
-from rag.evidence import SentenceRanker
-from rag import prompts
-from rag.generators import selection_messages
+from rag.answer.evidence import SentenceRanker
+from rag.answer.generators import selection_messages
+from rag.ingest.articles import UploadError, save_article
+from rag.models import prompts
 from tests.conftest import indexed_articles
 
 INJECTED = (

@@ -69,7 +69,7 @@ def test_ids_are_content_hashes_so_a_rebuild_gives_the_same_ids(tmp_path, embedd
 def test_encoding_ahead_stores_the_vectors_of_encoding_one_step_at_a_time(tmp_path, embedder, articles_dir, monkeypatch):
     import numpy as np
 
-    from rag import index as index_module
+    from rag.store import index as index_module
 
     monkeypatch.setattr(index_module, "INDEX_BATCH", 8)  # the seeds' 56 passages in several batches
     # encoded in the same groups both ways: 8-bit activations are scaled per call, so a passage's
@@ -112,46 +112,46 @@ def test_status_and_article_list(service, articles_dir: Path):
     assert service.index.status().changed == ["004_4c2d23f4e0c82c6a.txt"]
 
 
-def test_a_lost_vector_store_is_rebuilt_not_left_empty(articles_dir: Path, tmp_path: Path, embedder):
+def test_a_lost_vector_store_is_rebuilt_not_left_empty(news_dir: Path, tmp_path: Path, embedder):
     import shutil
 
     from chromadb.api.shared_system_client import SharedSystemClient
 
-    service = make_service(articles_dir, tmp_path / "index", embedder)
+    service = make_service(news_dir, tmp_path / "index", embedder)
     total = service.update_index().total
     shutil.rmtree(tmp_path / "index" / "chroma")
     SharedSystemClient.clear_system_cache()  # as a new process would: no client held open
-    fresh = make_service(articles_dir, tmp_path / "index", embedder)
+    fresh = make_service(news_dir, tmp_path / "index", embedder)
     changed = fresh.index.changed_files()
     assert changed and "vector store" in changed[0] and "is missing" in changed[0]
     report = fresh.update_index()
     assert report.total == total and fresh.index.collection.count() == total  # every passage embedded again
     assert not fresh.index.is_stale()
-    hits = fresh.retriever.search("Which Russian foreign minister did Rubio meet?", k=3)
+    hits = fresh.retriever.search("Who did the board choose to lead the Kessel Observatory?", k=3)
     assert hits and max(hit.similarity for hit in hits) > 0.3  # dense search finds them again
 
 
-def test_texts_are_kept_once_and_a_lost_keyword_table_is_rebuilt(articles_dir: Path, tmp_path: Path, embedder):
+def test_texts_are_kept_once_and_a_lost_keyword_table_is_rebuilt(news_dir: Path, tmp_path: Path, embedder):
     """Embedded, Chroma holds the vectors and the keyword table the texts; when the table is
     lost, the next update finds vectors with no text anywhere and embeds every article again."""
-    service = make_service(articles_dir, tmp_path / "index", embedder)
+    service = make_service(news_dir, tmp_path / "index", embedder)
     total = service.update_index().total
     stored = service.index.collection.get(include=["documents", "metadatas"])
     assert len(stored["ids"]) == total and set(stored["documents"]) == {None}
     # only what searches filter on; titles and offsets come from the keyword table
     assert {key for metadata in stored["metadatas"] for key in metadata} == {"source", "published"}
-    found = service.index.store.similarity_search("Which Russian foreign minister did Rubio meet?", k=2)
+    found = service.index.store.similarity_search("Who did the board choose to lead the Kessel Observatory?", k=2)
     assert found and all({"title", "start", "end"} <= doc.metadata.keys() for doc in found)
     day = next(metadata["published"] for metadata in stored["metadatas"] if "published" in metadata)
-    dated = service.index.store.similarity_search("Rubio", k=50, filter={"published": day})
+    dated = service.index.store.similarity_search("Kessel Observatory", k=50, filter={"published": day})
     assert dated and {doc.metadata["published"] for doc in dated} == {day}
     service.index.keywords.delete(service.index.keywords.ids())  # as a lost or emptied table
     report = service.update_index()
     assert report.total == total and service.index.keywords.count() == total
     assert set(service.index.keywords.ids()) == set(service.index.collection.get(include=[])["ids"])
-    hits = service.retriever.search("Which Russian foreign minister did Rubio meet?", k=3)
-    assert hits and "Lavrov" in " ".join(hit.document.page_content for hit in hits)
-    (articles_dir / "004_4c2d23f4e0c82c6a.txt").unlink()
+    hits = service.retriever.search("Who did the board choose to lead the Kessel Observatory?", k=3)
+    assert hits and "Brennand" in " ".join(hit.document.page_content for hit in hits)
+    (news_dir / "05_saltby_water.txt").unlink()
     after = service.update_index()  # an ordinary update again, not another full pass
     assert (after.added, after.updated) == (0, 0) and after.deleted > 0
 

@@ -3,9 +3,9 @@ sentence from each, only when together they state all the question asks."""
 
 import pytest
 
-from rag.evidence import EvidenceSentence
-from rag.joins import joined_answer
-from rag.question import analyse
+from rag.answer.evidence import EvidenceSentence
+from rag.answer.joins import joined_answer
+from rag.answer.question import analyse
 from rag.service import RagService
 from tests.conftest import indexed_articles, synthetic_articles
 

@@ -8,9 +8,9 @@ import threading
 import pytest
 from langchain_core.documents import Document
 
-from rag import keywords as keywords_module
-from rag.keywords import KeywordIndex, query_terms
-from rag.nlp import fold
+from rag.language.nlp import fold
+from rag.store import keywords as keywords_module
+from rag.store.keywords import KeywordIndex, query_terms
 
 
 def passage(text: str, source: str, published: str | None = None) -> Document:

@@ -2,8 +2,8 @@
 
 import pytest
 
-from rag import lexicon
-from rag.lexicon import ORGANISATION, PERSON, PLACE, TIME, noun_kinds
+from rag.language import lexicon
+from rag.language.lexicon import ORGANISATION, PERSON, PLACE, TIME, noun_kinds
 
 
 @pytest.mark.parametrize(

@@ -2,7 +2,7 @@ from pathlib import Path
 
 import pytest
 
-from rag.loading import ArticleError, clean_article, decode_article, load_articles, parse_article
+from rag.ingest.loading import ArticleError, clean_article, decode_article, load_articles, parse_article
 
 WEB_PAGE = """Home » World » Storm Hits The Coast
 

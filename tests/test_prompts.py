@@ -2,8 +2,8 @@
 
 from os.path import commonprefix
 
-from rag import prompts
-from rag.nlp import parse
+from rag.language.nlp import parse
+from rag.models import prompts
 from tests.conftest import SEEDS
 
 

@@ -1,4 +1,4 @@
-"""The trained reader (`rag.reader`) on the committed model: loading, batching, the threshold,
+"""The trained reader (`rag.models.reader`) on the committed model: loading, batching, the threshold,
 the span."""
 
 from __future__ import annotations
@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from rag.reader import Reader, ReaderInput, context_text, default_model_dir, encode, load_tokenizer
+from rag.models.reader import Reader, ReaderInput, context_text, default_model_dir, encode, load_tokenizer
 
 
 @pytest.fixture(scope="module")

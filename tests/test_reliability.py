@@ -14,9 +14,9 @@ from pathlib import Path
 
 import pytest
 
-from rag.index import ArticleIndex
 from rag.settings import load_settings
-from tests.conftest import SEEDS, SHARED, synthetic_articles
+from rag.store.index import ArticleIndex
+from tests.conftest import NEWS, SEEDS, SHARED, synthetic_articles
 
 RAG = str(Path(sys.executable).parent / "rag")
 SCIFACT = SHARED / "bench" / "scifact" / "corpus.jsonl"
@@ -112,9 +112,9 @@ def test_kill_9_while_indexing_loses_nothing(abstracts, tmp_path, embedder):
 
 @pytest.fixture
 def growing_folder(tmp_path) -> tuple[Path, Path]:
-    """An index of the seeds, then a folder grown enough that the next update takes a while."""
+    """An index of the news stories, then a folder grown enough that the next update takes a while."""
     articles = tmp_path / "articles"
-    shutil.copytree(SEEDS, articles)
+    shutil.copytree(NEWS, articles)
     index = tmp_path / "index"
     assert rag("index", index=index, articles=articles).returncode == 0
     for name, text in synthetic_articles(40, sentences=120).items():  # different stories, not copies
@@ -132,16 +132,16 @@ def test_questions_during_an_update_are_answered_and_updates_are_serialised(grow
     second = rag_process("index", "--json", index=index, articles=articles)
     answers = []
     while first.poll() is None and len(answers) < 4:
-        asked = rag("ask", "--json", "Which Russian foreign minister did Rubio meet?", index=index, articles=articles)
+        asked = rag("ask", "--json", "Who did the board choose to lead the Kessel Observatory?", index=index, articles=articles)
         assert asked.returncode == 0, asked.stderr
         assert "Traceback" not in asked.stderr
         answers.append(json.loads(asked.stdout))
-        searched = rag("search", "--json", "Lavrov", index=index, articles=articles)
+        searched = rag("search", "--json", "Brennand", index=index, articles=articles)
         assert searched.returncode == 0, searched.stderr
         assert json.loads(searched.stdout)["results"]
     assert answers, "no question was asked while the update ran"
     for answer in answers:
-        assert "Lavrov" in answer["answer"]
+        assert "Ottilie Brennand" in answer["answer"]
         assert answer["citations"]
 
     first_out, first_err = first.communicate(timeout=600)
@@ -162,7 +162,7 @@ def test_a_full_disk_mid_update_loses_nothing(tmp_path, embedder, monkeypatch):
     next one, with space again, ends with the same index as a clean build."""
     import errno
 
-    from rag.keywords import KeywordIndex
+    from rag.store.keywords import KeywordIndex
     from tests.conftest import make_service
 
     articles = tmp_path / "articles"
@@ -193,7 +193,7 @@ def test_a_full_disk_mid_update_loses_nothing(tmp_path, embedder, monkeypatch):
 def test_a_reader_crash_mid_update_loses_nothing(tmp_path, embedder, monkeypatch):
     """Articles are read in a background thread while earlier ones are embedded: an unexpected
     error there stops the update with that error, and the next update completes the index."""
-    import rag.loading
+    import rag.ingest.loading
     from tests.conftest import make_service
 
     articles = tmp_path / "articles"
@@ -202,18 +202,18 @@ def test_a_reader_crash_mid_update_loses_nothing(tmp_path, embedder, monkeypatch
     clean = make_service(articles, tmp_path / "clean-index", embedder).update_index()
 
     service = make_service(articles, tmp_path / "index", embedder)
-    original = rag.loading.parse_article
+    original = rag.ingest.loading.parse_article
 
     def fails_on_the_last(name, data):
         if name == last:
             raise MemoryError("the reader ran out of memory")
         return original(name, data)
 
-    monkeypatch.setattr(rag.loading, "parse_article", fails_on_the_last)
+    monkeypatch.setattr(rag.ingest.loading, "parse_article", fails_on_the_last)
     with pytest.raises(MemoryError):
         service.update_index()
     assert service.index.is_stale()  # the manifest was not written: the next update redoes it
-    monkeypatch.setattr(rag.loading, "parse_article", original)
+    monkeypatch.setattr(rag.ingest.loading, "parse_article", original)
 
     report = service.update_index()
     assert report.total == clean.total

@@ -3,9 +3,9 @@ a Yes or No only where the parse sees the figures or the event differ or match."
 
 import pytest
 
-from rag.replies import ABSTENTION
-from rag.question import analyse
-from rag.reports import ReportsAsked, Reading, compare, figures, reports_text
+from rag.answer.question import analyse
+from rag.answer.replies import ABSTENTION
+from rag.answer.reports import Reading, ReportsAsked, compare, figures, reports_text
 from tests.conftest import indexed_articles
 
 

@@ -1,27 +1,47 @@
 import pytest
 
-from tests.conftest import dev_questions, needs_dev_set
+from tests.conftest import NEWS, indexed_articles, synthetic_articles
 
-ANSWERABLE = [q for q in dev_questions() if q["answerable"]]
+# Questions about the invented news stories, each with the story that answers it; some name a
+# place or thing another story also mentions (Saltby, the tunnel, the reservoir).
+ASKED = [
+    ("Who did the board choose to lead the Kessel Observatory?", "01_kessel_observatory.txt"),
+    ("Why will the main dome close for six weeks?", "01_kessel_observatory.txt"),
+    ("What do night-sky groups want the ski resort to do?", "01_kessel_observatory.txt"),
+    ("How often will replacement buses run during the tunnel closure?", "02_tarrow_tunnel.txt"),
+    ("What did the Saltby traders ask the rail operator for?", "02_tarrow_tunnel.txt"),
+    ("How cold did it get in the Semmer valley on Sunday night?", "03_semmer_frost.txt"),
+    ("Why was the spring wine festival moved to the autumn?", "03_semmer_frost.txt"),
+    ("How did the curator know the tapestry was the stolen one?", "04_orlin_tapestry.txt"),
+    ("What did the thieves leave behind in 1987?", "04_orlin_tapestry.txt"),
+    ("Why did fishermen campaign against the plant?", "05_saltby_water.txt"),
+    ("Why did Saltby not build a pipeline from the Holm reservoir?", "05_saltby_water.txt"),
+]
 
 
-@needs_dev_set
-@pytest.mark.parametrize("item", ANSWERABLE, ids=[q["id"] for q in ANSWERABLE])
-def test_hybrid_retrieval_ranks_a_gold_article_first(seeded_service, item):
-    results = seeded_service.retriever.search(item["question"], k=5)
-    assert results[0].source in item["sources"]
+@pytest.fixture(scope="module")
+def news_among_others(tmp_path_factory, embedder):
+    """The news stories among twenty local reports sharing many of their words."""
+    stories = {path.name: path.read_text("utf-8") for path in NEWS.glob("*.txt")}
+    return indexed_articles(tmp_path_factory.mktemp("crowded"), {**stories, **synthetic_articles(20)}, embedder)
 
 
-def test_results_carry_exact_spans_and_scores(seeded_service):
-    results = seeded_service.retriever.search("Sergei Lavrov talks with Rubio", k=5)
+@pytest.mark.parametrize(("question", "source"), ASKED, ids=[f"{s[:2]}-{n}" for n, (_, s) in enumerate(ASKED)])
+def test_hybrid_retrieval_ranks_the_answering_article_first(news_among_others, question, source):
+    results = news_among_others.retriever.search(question, k=5)
+    assert results[0].source == source
+
+
+def test_results_carry_exact_spans_and_scores(news_service):
+    results = news_service.retriever.search("Ottilie Brennand takes over from Hugo Selmer", k=5)
     assert len(results) == 5
     scores = [r.score for r in results]
     assert scores == sorted(scores, reverse=True)
-    text = (seeded_service.articles_dir / results[0].source).read_text("utf-8")
+    text = (news_service.articles_dir / results[0].source).read_text("utf-8")
     for result in results:
-        source_text = (seeded_service.articles_dir / result.source).read_text("utf-8")
+        source_text = (news_service.articles_dir / result.source).read_text("utf-8")
         assert source_text[result.start : result.end] == result.text
-    assert "Lavrov" in text
+    assert "Brennand" in text
 
 
 def test_keyword_side_finds_exact_rare_words(seeded_service):
@@ -53,7 +73,7 @@ def _port_articles() -> dict[str, str]:
 
 
 def test_a_question_that_compares_draws_on_more_than_one_article(tmp_path, embedder):
-    from rag.question import analyse
+    from rag.answer.question import analyse
     from tests.conftest import indexed_articles, synthetic_articles
 
     service = indexed_articles(tmp_path, {**_port_articles(), **synthetic_articles(10)}, embedder)
@@ -73,7 +93,7 @@ def test_a_question_that_compares_draws_on_more_than_one_article(tmp_path, embed
 
 
 def test_standardised_fusion_weighs_each_search_by_how_far_a_passage_stands_out():
-    from rag.retrieval import z_score_combination
+    from rag.retrieve.retrieval import z_score_combination
 
     similarity = {"a": 0.62, "b": 0.60, "c": 0.30, "d": 0.31}
     keyword = {"c": 30.0, "a": 20.0}  # "c" is the best BM25 match, "a" the best cosine and a good BM25 one

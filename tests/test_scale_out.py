@@ -14,10 +14,11 @@ from pathlib import Path
 
 import pytest
 
-from rag.index import ReadOnlyIndex
-from rag.locks import IndexBusy, write_lock
-from tests.conftest import BIN, SEEDS, free_port, make_service, start_chroma
+from rag.store.index import ReadOnlyIndex
+from rag.store.locks import IndexBusy, write_lock
+from tests.conftest import BIN, NEWS, SEEDS, free_port, make_service, start_chroma
 
+WHO_LEADS = "Who did the board choose to lead the Kessel Observatory?"  # Ottilie Brennand, 01_kessel_observatory.txt
 HARBOUR = (
     "Harbour Bridge Reopens\n\nThe Harbour Bridge in Velmora reopened after engineers replaced 120 steel cables.\n"
 )
@@ -28,7 +29,7 @@ def shared(tmp_path):
     """A Chroma server and a shared SQLite record manager, with a writer host's articles."""
     process, server = start_chroma(tmp_path)
     articles = tmp_path / "articles"
-    shutil.copytree(SEEDS, articles)
+    shutil.copytree(NEWS, articles)
     yield {
         "articles": articles,
         "settings": {**server, "record_manager_url": f"sqlite:///{tmp_path / 'shared-records.sqlite'}"},
@@ -47,8 +48,8 @@ def test_a_read_only_host_with_an_empty_folder_answers_and_follows_the_writer(sh
                           read_only=True, **settings)
     assert reader.refresh_if_stale() == "updated"  # its keyword cache caught up from the server
     assert reader.index.keywords.count() == total
-    answer = reader.assistant().ask("Which Russian foreign minister did Rubio meet?")
-    assert not answer.abstained and "Lavrov" in answer.answer
+    answer = reader.assistant().ask(WHO_LEADS)
+    assert not answer.abstained and "Ottilie Brennand" in answer.answer
     cited = answer.citations[0]
     context = reader.cited_context(cited.source, cited.start, cited.end)  # no file here: from the store
     assert context is not None and context.passage == cited.text
@@ -78,7 +79,7 @@ def test_a_new_writer_host_with_an_empty_index_folder_embeds_nothing_again(share
     report = second.update_index()
     assert (report.added, report.updated, report.deleted, report.total) == (0, 0, 0, total)
     assert second.index.keywords.count() == total  # its keyword cache came from the server
-    assert "Lavrov" in second.assistant().ask("Which Russian foreign minister did Rubio meet?").answer
+    assert "Ottilie Brennand" in second.assistant().ask(WHO_LEADS).answer
 
 
 @contextmanager
@@ -184,4 +185,4 @@ def test_a_wiped_server_collection_is_embedded_again(shared, embedder):
     again = make_service(shared["articles"], base / "wiped-index", embedder, collection="wiped", **settings)
     report = again.update_index()
     assert report.total == total and again.index.collection.count() == total
-    assert "Lavrov" in again.assistant().ask("Which Russian foreign minister did Rubio meet?").answer
+    assert "Ottilie Brennand" in again.assistant().ask(WHO_LEADS).answer

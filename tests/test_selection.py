@@ -1,7 +1,7 @@
 """Reading a generator's reply: JSON under the schema, or free text with or without markers."""
 
-from rag.evidence import EvidenceSentence
-from rag.generators import _partial_answer, parse_selection
+from rag.answer.evidence import EvidenceSentence
+from rag.answer.generators import _partial_answer, parse_selection
 
 EVIDENCE = [
     EvidenceSentence("The lantern parade was led by the mayor, Tessa Morrow.", 0, "a.txt", 0, 54),

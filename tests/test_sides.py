@@ -4,12 +4,12 @@ from collections.abc import Iterator, Sequence
 
 import pytest
 
-from rag.answer import Assistant
-from rag.replies import ABSTENTION
-from rag.evidence import EvidenceSentence, SentenceRanker
-from rag.generators import Generator, Selection
-from rag.question import analyse
-from rag.sides import assign_sides, side_acts, side_questions, without_other_sides
+from rag.answer.assistant import Assistant
+from rag.answer.evidence import EvidenceSentence, SentenceRanker
+from rag.answer.generators import Generator, Selection
+from rag.answer.question import analyse
+from rag.answer.replies import ABSTENTION
+from rag.answer.sides import assign_sides, side_acts, side_questions, without_other_sides
 from tests.conftest import indexed_articles
 
 ASKED = "What did Tessa Morrow and Jonas Weir say about the ferry route?"
@@ -169,7 +169,7 @@ def test_a_sentence_where_both_sides_act_together_answers_for_both():
 
 
 def test_sides_sharing_a_sentence_share_its_paragraph_and_its_citation():
-    from rag.answer import side_by_side
+    from rag.answer.assistant import side_by_side
 
     joint = "The Arden and Velmora councils agreed to share the ferry."
     text = side_by_side([("Arden", joint, 1), ("Velmora", joint, 1), ("Castor Bay", None, None)])

@@ -6,10 +6,10 @@ from __future__ import annotations
 from datetime import date
 
 import pytest
-
 from conftest import indexed_articles, synthetic_articles
-from rag.question import analyse
-from rag.timeframe import DateWindow, named_period, search_in_time
+
+from rag.answer.question import analyse
+from rag.retrieve.timeframe import DateWindow, named_period, search_in_time
 
 TODAY = date(2026, 12, 1)
 

@@ -9,15 +9,16 @@ import pytest
 import streamlit as st
 from streamlit.testing.v1 import AppTest
 
-from tests.conftest import SEEDS, free_port
+from tests.conftest import NEWS, free_port
 
 APP = str(Path(__file__).resolve().parent.parent / "ui" / "app.py")
+WHO_LEADS = "Who did the board choose to lead the Kessel Observatory?"  # Ottilie Brennand, 01_kessel_observatory.txt
 
 
 def start_app(tmp_path: Path, monkeypatch, **env: str) -> tuple[AppTest, Path]:
-    """The page over a copy of the seed articles, with `RAG_*` settings from `env`, run once."""
+    """The page over a copy of the invented news stories, with `RAG_*` settings from `env`, run once."""
     articles = tmp_path / "articles"
-    shutil.copytree(SEEDS, articles)
+    shutil.copytree(NEWS, articles)
     settings = {"ARTICLES_DIR": str(articles), "INDEX_DIR": str(tmp_path / "index"), "GENERATOR": "extractive", **env}
     for name, value in settings.items():
         monkeypatch.setenv(f"RAG_{name}", value)
@@ -50,11 +51,11 @@ def articles_shown(test: AppTest) -> int:
 
 def test_ask_shows_cited_answer_with_file_names(app):
     test, _ = app
-    test.chat_input[0].set_value("Which Russian foreign minister did Rubio meet?").run()
+    test.chat_input[0].set_value(WHO_LEADS).run()
     assert not test.exception
-    assert "Lavrov" in all_markdown(test)
+    assert "Ottilie Brennand" in all_markdown(test)
     labels = [expander.label.replace("\\", "") for expander in test.expander]
-    assert any("002_4614d4928a4a6c8c.txt" in label and label.startswith("[1]") for label in labels)
+    assert any("01_kessel_observatory.txt" in label and label.startswith("[1]") for label in labels)
     # a quote may hold two sentences (one pointing back to the other): quotes are counted
     quoted = sum(bool(re.match(r"\[\d+\] ", label)) for label in labels)
     counted = "1 quote, highlighted in its article" if quoted == 1 else f"{quoted} quotes, highlighted in their articles"
@@ -63,7 +64,7 @@ def test_ask_shows_cited_answer_with_file_names(app):
 
 def test_abstention_is_shown_as_such(app):
     test, _ = app
-    test.chat_input[0].set_value("What is the capital of Australia?").run()
+    test.chat_input[0].set_value("What is the boiling point of mercury?").run()
     assert not test.exception
     assert any("articles don't say" in info.value for info in test.info)
 
@@ -126,11 +127,11 @@ def test_openai_choice_appears_only_when_an_endpoint_is_configured(app):
 def test_a_dead_endpoint_is_reported_and_the_articles_still_answer(tmp_path, monkeypatch, dead_endpoint):
     test, _ = start_app(tmp_path, monkeypatch, GENERATOR="openai", OPENAI_BASE_URL=dead_endpoint)
     assert any("OpenAI" in option for option in test.selectbox[0].options)
-    test.chat_input[0].set_value("Which Russian foreign minister did Rubio meet?").run()
+    test.chat_input[0].set_value(WHO_LEADS).run()
     assert not test.exception
     errors = shown_errors(test)
     assert any(dead_endpoint in error and "failed" in error for error in errors), errors
-    assert "Lavrov" in all_markdown(test)  # answered from the articles without the model
+    assert "Ottilie Brennand" in all_markdown(test)  # answered from the articles without the model
     st.cache_resource.clear()
 
 
@@ -142,8 +143,8 @@ def test_a_failed_update_says_what_failed_and_answers_still_come(app):
     assert not test.exception
     errors = shown_errors(test)
     assert any("index update failed" in error and "does not exist" in error for error in errors), errors
-    test.chat_input[0].set_value("Which Russian foreign minister did Rubio meet?").run()
-    assert "Lavrov" in all_markdown(test)  # answered from the index as it stands
+    test.chat_input[0].set_value(WHO_LEADS).run()
+    assert "Ottilie Brennand" in all_markdown(test)  # answered from the index as it stands
 
 
 def test_a_vector_store_that_is_down_at_start_is_reported_and_the_page_works(tmp_path, monkeypatch):
@@ -151,7 +152,7 @@ def test_a_vector_store_that_is_down_at_start_is_reported_and_the_page_works(tmp
     test, _ = start_app(tmp_path, monkeypatch, CHROMA_HOST="127.0.0.1", CHROMA_PORT=str(free_port()))
     assert not test.exception
     assert any("could not be brought up to date" in error for error in shown_errors(test))
-    test.chat_input[0].set_value("Which Russian foreign minister did Rubio meet?").run()
+    test.chat_input[0].set_value(WHO_LEADS).run()
     assert not test.exception
     st.cache_resource.clear()
 
@@ -166,7 +167,7 @@ def test_the_chat_can_be_limited_to_a_date_range_and_the_timeline_orders_article
     assert not test.exception
     timeline = next(expander for expander in test.expander if expander.label.startswith("Timeline"))
     shown = timeline.dataframe[0].value
-    assert list(shown["file"]) == ["cables-jan.txt", "000_31ffb863ee8c8ad1.txt", "cables-apr.txt"]
+    assert list(shown["file"]) == ["cables-jan.txt", "02_tarrow_tunnel.txt", "cables-apr.txt"]
 
     next(toggle for toggle in test.toggle if toggle.label.startswith("Only articles published")).set_value(True).run()
     test.date_input[0].set_value((date(2025, 1, 1), date(2025, 1, 31))).run()

@@ -2,8 +2,9 @@
 its evidence says. Each failure kind gets general cases written here, about invented events."""
 
 import pytest
-from rag.question import analyse
-from rag.verification import check_claim, check_evidence, kind_candidates, missing_constraints, polarity
+
+from rag.answer.question import analyse
+from rag.answer.verification import check_claim, check_evidence, kind_candidates, missing_constraints, polarity
 
 
 def answers(question: str, sentence: str, context: str = "") -> bool:
@@ -45,31 +46,31 @@ def test_a_decade_is_not_a_year_within_it_and_a_year_meets_its_decade():
 
 
 def test_a_number_joined_to_a_word_is_still_a_constraint():
-    sentence = "The Old Granary (built for the pre-1920 harbour board) now houses a bakery."
-    assert answers("What was built for the pre-1920 harbour board?", sentence)
-    assert not answers("What was built for the pre-1880 harbour board?", sentence)
+    sentence = "Owners of post-2015 Larkspur vans can claim a free brake check at any dealer."
+    assert answers("What can owners of post-2015 Larkspur vans claim?", sentence)
+    assert not answers("What can owners of post-2012 Larkspur vans claim?", sentence)
 
 
 def test_days_the_question_names_must_be_met():
-    sentence = "The Quayside market opens on Mondays, Thursdays and Saturdays from April to October."
-    assert answers("When does the Quayside market open on Thursdays?", sentence)
-    assert not answers("When does the Quayside market open on Fridays?", sentence)
+    sentence = "Free guided walks leave the town hall at ten on Tuesday and Saturday mornings."
+    assert answers("What time do the guided walks leave on Saturday?", sentence)
+    assert not answers("What time do the guided walks leave on Wednesday?", sentence)
 
 
 def test_a_sentence_stating_the_negation_of_the_asked_relation_does_not_answer():
-    sentence = "The harbour board ruled that ferry fees should not fall under the port levy."
-    assert not answers("What should fall under the port levy according to the harbour board?", sentence)
-    assert answers("What should not fall under the port levy according to the harbour board?", sentence)
-    opposite = "Rising fuel costs may explain the closure of the Ostra ferry line."
-    assert not answers("What does not explain the closure of the Ostra ferry line?", opposite)
-    assert answers("What may explain the closure of the Ostra ferry line?", opposite)
+    sentence = "Under the new rules, delivery vans are not allowed in the old town before noon."
+    assert not answers("What is allowed in the old town before noon under the new rules?", sentence)
+    assert answers("What is not allowed in the old town before noon under the new rules?", sentence)
+    opposite = "A shortage of lifeguards could account for the beach closures at Marrow Bay."
+    assert not answers("What could not account for the beach closures at Marrow Bay?", opposite)
+    assert answers("What could account for the beach closures at Marrow Bay?", opposite)
 
 
 def test_a_number_tied_to_another_event_of_the_sentence_does_not_answer():
-    sentence = "Kestrel Freight was incorporated in 1961 and started operations in 1964."
-    assert not answers("What company was incorporated in 1964?", sentence)
-    assert answers("What company was incorporated in 1961?", sentence)
-    assert answers("What company started operations in 1964?", sentence)
+    sentence = "Founded by dock workers in 1952, the Harwick Male Choir waited until 1967 for its first tour abroad."
+    assert not answers("Which choir was founded in 1967?", sentence)
+    assert answers("Which choir was founded in 1952?", sentence)
+    assert answers("Which choir made its first tour abroad in 1967?", sentence)
 
 
 def test_what_a_sentence_says_to_a_yes_no_question():
@@ -149,8 +150,8 @@ def test_common_nouns_of_the_asked_kind_answer_who_where_and_when():
     """Groups, places and periods named by common nouns (typed by WordNet), not only names."""
     assert answers("Who was evacuated from the coast?", "Residents of three fishing villages were evacuated from the coast.")
     assert not answers("Who was evacuated from the coast?", "The evacuation of the coast was ordered because of the storm.")
-    assert answers("Who can enforce the ruling?", "The ruling can be enforced by the regional courts.")
-    assert not answers("Who can enforce the ruling?", "The ruling can be enforced without delay.")
+    assert answers("Who sells licences to fish on the lake?", "Licences to fish on the lake are sold by the village shopkeepers.")
+    assert not answers("Who sells licences to fish on the lake?", "Licences to fish on the lake are sold from the first of May.")
     assert answers("Where were the refugees housed?", "The refugees were housed in a disused warehouse.")
     assert not answers("Where were the refugees housed?", "The refugees were housed within hours of their arrival.")
     assert answers("When did the market reopen?", "The market reopened after a decade of closure.")
@@ -223,8 +224,8 @@ def test_answer_must_state_the_asked_fact():
 
 
 def test_the_asked_fact_may_be_written_without_its_article_or_as_a_decade_or_century():
-    courts = "The harbour rules are enforced by the courts of the county when the board is absent."
-    assert check_claim(analyse("Who enforces the harbour rules?"), "courts of the county", [courts]).supported
+    wall = "Repairs to the sea wall are paid for by the fishermen of the harbour, not by the town."
+    assert check_claim(analyse("Who pays for repairs to the sea wall?"), "fishermen of the harbour", [wall]).supported
     built = "The Ostra lighthouse was built in the 19th century and rebuilt in the 1950s."
     assert check_claim(analyse("In what century was the Ostra lighthouse built?"), "19th", [built]).supported
     assert check_claim(analyse("In what year was the Ostra lighthouse rebuilt?"), "the 1950s", [built]).supported
@@ -274,8 +275,10 @@ def test_reciprocal_verbs_may_swap_their_parties():
 
 
 def test_a_name_in_another_form_or_spelled_out_still_meets_the_question():
-    assert answers("When did Velmoran troops cross the river?", "Troops from Velmora crossed the river in May 2019.")
-    assert answers("Which church do the Huguenots of Arden keep?", "The Huguenot society of Arden keeps St Cael's church.")
+    assert answers("How many Kestrian students won places at the academy?",
+                   "Eleven students from Kestria won places at the academy this year.")
+    assert answers("Where do the Mennonites of Hollis gather on Sundays?",
+                   "Every Sunday the Mennonite congregation of Hollis gathers in a converted barn.")
     assert answers(
         "When did the EFTA court rule on the fishing quotas?",
         "The European Free Trade Association court ruled on the fishing quotas in March 2020.",

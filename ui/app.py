@@ -6,22 +6,22 @@ from datetime import date
 
 import streamlit as st
 
-from rag.replies import Finished, Queued, QuestionError, Retrieved, Token
-from rag.articles import (
+from rag.answer.generators import GeneratorUnavailable
+from rag.answer.replies import Finished, QuestionError, Queued, Retrieved, Token
+from rag.ingest.articles import (
     UploadError,
     delete_article,
     escape_markdown,
     markdown_link,
     save_article,
 )
-from rag.feeds import Follower, FollowError, FollowSchedule
-from rag.index import SyncReport
-from rag.loading import ARTICLE_SUFFIXES
-from rag.generators import GeneratorUnavailable
-from rag.locks import IndexBusy
+from rag.ingest.feeds import Follower, FollowError, FollowSchedule
+from rag.ingest.loading import ARTICLE_SUFFIXES
+from rag.retrieve.timeframe import DateWindow
 from rag.service import RagService
 from rag.settings import load_settings
-from rag.timeframe import DateWindow
+from rag.store.index import SyncReport
+from rag.store.locks import IndexBusy
 
 st.set_page_config(page_title="News Desk · cited answers", layout="wide")
 

@@ -1,0 +1,6 @@
+"""From retrieved passages to a cited reply. `question` reads what is asked; `evidence` splits
+passages into candidate sentences; `generators` has a model select and word (or no model, for the
+extractive path); `verification` and `calibration` decide whether a sentence answers; `sides`,
+`joins` and `reports` handle questions about several things;
+`replies` holds the reply's events; `conversation` makes follow-ups stand alone; `assistant` runs
+the whole answer stage, streaming events."""
