@@ -115,7 +115,7 @@ class Fts5Table:
 def fill_synthetic(service, start: int, count: int, pool: list[str], pool_vectors: np.ndarray, fts: Fts5Table) -> None:
     from langchain_core.documents import Document
 
-    from rag.store.index import filtered_metadata
+    from rag.store.passages import filtered_metadata
 
     rng = np.random.default_rng(7 + start)
     collection = service.index.collection

@@ -25,7 +25,7 @@ replies,
 
 then `--fit` fits a logistic model on the even half's candidates (label: the sentence is of the
 question's own paragraph and holds a gold answer), replays the recorded replies through the
-library's own decision rule (`rag.answer.assistant.first_answering`, `rag.answer.assistant.reply_text`) for each
+library's own decision rule (`rag.answer.decision.first_answering`, `rag.answer.composition.reply_text`) for each
 threshold, picks the one that maximises the smaller of the two rates on the even half, and
 reports it on the odd half, beside the single signal it replaces and a set without the
 sentence's own word match, chosen the same way; then the same the other way round.
@@ -355,8 +355,9 @@ def sweep(
 
 def replay(reply: dict, question: str, model, threshold: float) -> dict:
     """The reply the assistant would have given with this answer model and threshold (`--fit`)."""
-    from rag.answer.assistant import first_answering, reply_text
     from rag.answer.calibration import Signals
+    from rag.answer.composition import reply_text
+    from rag.answer.decision import first_answering
     from rag.answer.question import analyse
     from rag.answer.replies import ABSTENTION
 

@@ -20,8 +20,9 @@ from rag.models import prompts
 from rag.retrieve.retrieval import HybridRetriever
 from rag.settings import GeneratorName, Settings
 from rag.store.embedding import SentenceTransformerEmbeddings, make_embedder
-from rag.store.index import ArticleIndex, SyncReport, passage_text
+from rag.store.index import ArticleIndex, SyncReport
 from rag.store.locks import IndexBusy
+from rag.store.passages import passage_text
 
 logger = logging.getLogger(__name__)
 

@@ -4,12 +4,12 @@ from collections.abc import Iterator, Sequence
 
 import pytest
 
-from rag.answer.assistant import Assistant, writing_inputs
+from rag.answer.assistant import Assistant
+from rag.answer.composition import writing_inputs
 from rag.answer.evidence import EvidenceSentence, SentenceRanker
 from rag.answer.generators import Generator, Selection, parse_selection
 from rag.answer.replies import ABSTENTION, QuestionError, Token
 from tests.conftest import indexed_articles, make_service
-
 
 NOT_IN_THE_ARTICLES = [
     "What is the boiling point of mercury?",  # nothing in the articles is about it

@@ -169,7 +169,7 @@ def test_a_sentence_where_both_sides_act_together_answers_for_both():
 
 
 def test_sides_sharing_a_sentence_share_its_paragraph_and_its_citation():
-    from rag.answer.assistant import side_by_side
+    from rag.answer.composition import side_by_side
 
     joint = "The Arden and Velmora councils agreed to share the ferry."
     text = side_by_side([("Arden", joint, 1), ("Velmora", joint, 1), ("Castor Bay", None, None)])

@@ -34,19 +34,20 @@ from __future__ import annotations
 import collections.abc
 import time
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import asdict, replace
 from datetime import date
 from typing import Any
 
-from rag.answer.calibration import WITH_JUDGE, WITHOUT_JUDGE, AnswerModel, Signals
+from rag.answer.calibration import WITH_JUDGE, WITHOUT_JUDGE, AnswerModel
+from rag.answer.composition import in_quotes, reply_text, side_by_side, with_followers, writing_inputs, yes_or_no
 from rag.answer.conversation import standalone_question
-from rag.answer.evidence import EvidenceSentence, SentenceRanker, best_sentences, completed, newest_first
+from rag.answer.decision import Verdict, first_answering, signals_of
+from rag.answer.evidence import EvidenceSentence, SentenceRanker, best_sentences, newest_first
 from rag.answer.generators import Generator, Selection, Waiting
 from rag.answer.joins import joined_answer
 from rag.answer.question import Question, analyse
 from rag.answer.replies import (
     ABSTENTION,
-    MISSING_SIDE,
     Answer,
     Citation,
     Event,
@@ -59,8 +60,6 @@ from rag.answer.replies import (
 from rag.answer.reports import Reading, compare, compared_on, report_sentences, reports_text
 from rag.answer.sides import assign_sides, side_candidates, side_questions
 from rag.answer.verification import (
-    EvidenceCheck,
-    check_claim,
     check_evidence,
     coverage,
     locate,
@@ -71,146 +70,9 @@ from rag.ingest.dates import dating_note, spoken
 from rag.retrieve.retrieval import HybridRetriever, ScoredPassage
 from rag.retrieve.timeframe import DateWindow, bounded, date_event, search_in_time
 from rag.settings import Settings
-from rag.store.index import passage_text
+from rag.store.passages import passage_text
 
 REPORTS_POOL = 3  # reports compared or joined: sentences ranked, in multiples of `evidence_sentences`, to find one per article
-
-
-@dataclass
-class Verdict:
-    """What verification concluded: the sentences an answer may rest on, or why there are none."""
-
-    accepted: list[int]  # 1-based evidence numbers, best first
-    reason: str = ""  # why nothing was accepted
-    near_miss: str | None = None
-    judge: float | None = None  # P(the first accepted sentence answers the question)
-    checked: dict[int, EvidenceCheck] = field(default_factory=dict)
-    candidates: list[int] = field(default_factory=list)  # sentences meeting the constraints, in order
-    chosen: list[int] = field(default_factory=list)  # the generator's choices among them
-    judged: dict[int, float] = field(default_factory=dict)  # the judge's P(yes) of each sentence judged
-    signals: dict[int, Signals] = field(default_factory=dict)  # what was known of each sentence scored
-    probabilities: dict[int, float] = field(default_factory=dict)  # P(answers), all signals combined
-    yes: bool | None = None  # a yes/no question's reply, when the accepted sentence gives one
-    quick: bool = False  # accepted before the model chose: the judge was sure of the system's best candidate
-    readings: dict[str, Any] = field(default_factory=dict)  # how that reply was read
-
-
-def first_answering(
-    candidates: Sequence[int], chosen: Sequence[int], scored: dict[int, float], threshold: float
-) -> list[int]:
-    """The first candidate whose P(answers) reaches `threshold`, followed by the generator's other
-    choices that reach it too; [] when none does. `scored` holds the probabilities worked out so
-    far, in candidate order; a sentence not scored is never cited."""
-
-    def passed(number: int) -> bool:
-        return number in scored and scored[number] >= threshold
-
-    for number in candidates:
-        if number not in scored:
-            break
-        if passed(number):
-            return [number] + [n for n in chosen if n != number and passed(n)]
-    return []
-
-
-def with_followers(
-    evidence: Sequence[EvidenceSentence],
-    accepted: list[int],
-    scored: Sequence[EvidenceSentence],
-    passages: Sequence[ScoredPassage],
-) -> list[EvidenceSentence]:
-    """The evidence with each accepted sentence joined to the sentence finishing its thought
-    (`rag.answer.evidence.completed`); an accepted sentence that another's join already quotes is
-    dropped from `accepted` (in place), so nothing is quoted twice."""
-    evidence = list(evidence)
-    for number in accepted:
-        evidence[number - 1] = completed(evidence[number - 1], scored, passages)
-    joined = [evidence[n - 1] for n in accepted]
-    accepted[:] = [
-        n for n in accepted
-        if not any(other is not evidence[n - 1] and other.source == evidence[n - 1].source
-                   and other.start <= evidence[n - 1].start and evidence[n - 1].end <= other.end
-                   for other in joined)
-    ]
-    return evidence
-
-
-def writing_inputs(judged: str, quoted: Sequence[str]) -> tuple[list[str], str]:
-    """The sentences a short answer is written from, and apart from them the sentence after the
-    judged one when the one quote is that sentence completed (`with_followers`): given apart, it
-    goes after the question, so the prompt begins as the judging did and only the rest is read."""
-    if len(quoted) == 1 and judged and quoted[0].startswith(judged):
-        return [judged], quoted[0][len(judged):].strip()
-    return list(quoted), ""
-
-
-def reply_text(asked: Question, answer: str, cited: Sequence[str]) -> tuple[str, int, str]:
-    """The reply's text, how many of the cited sentences it rests on, and how it was worded.
-
-    The sentences themselves are always quoted, so the reader sees what the answer rests on.
-    The generator's short answer leads when it says only what the sentences say, including the
-    asked fact, the right way round; it is then shown in the article's own words (the whole
-    phrase of the sentence it comes from).
-    """
-    claim = check_claim(asked, answer, cited) if answer.strip() else None
-    quoted = cited[:2]
-    quotes = " ".join(f"{_quoted(sentence)} [{marker}]" for marker, sentence in enumerate(quoted, start=1))
-    if claim is not None and claim.supported:
-        exact = next((span for sentence in cited if (span := locate(answer, sentence))), None)
-        words = exact or " ".join(answer.split()).rstrip(".")
-        markers = "".join(f"[{marker}]" for marker in range(1, len(quoted) + 1))
-        return f"{words} {markers}.\n\n{quotes}", len(quoted), "generated"
-    return quotes, len(quoted), "quoted" if claim is None else f"quoted ({claim.reason})"
-
-
-def side_by_side(sides: Sequence[tuple[str, str | None, int | None]]) -> str:
-    """One paragraph a side, given as (side, its sentence, its marker): the sentence quoted and
-    cited, or that the articles don't say (a side left out would read as if nothing differed).
-    Sides resting on the same sentence share its paragraph ("X and Y: …")."""
-    groups: list[tuple[list[str], str | None]] = []  # the sides of each paragraph, and its quote
-    by_marker: dict[int, list[str]] = {}
-    for side, sentence, marker in sides:
-        if sentence is None or marker is None:
-            groups.append(([side], None))
-        elif marker in by_marker:
-            by_marker[marker].append(side)  # the paragraph already listed gets this side too
-        else:
-            by_marker[marker] = [side]
-            groups.append((by_marker[marker], f"{_quoted(sentence)} [{marker}]"))
-    return "\n\n".join(
-        f"{' and '.join(names)}: {quote or MISSING_SIDE}" for names, quote in groups
-    )
-
-
-def yes_or_no(parsed: bool | None, model: float | None) -> bool | None:
-    """The reply to a yes/no question: what the sentence's parse says (`polarity`), unless the
-    model reads the sentence the other way (its P(yes) on the other side of one half). None (the
-    evidence quoted with no yes or no) when the parse cannot tell: a small model alone leans to
-    "yes", and a wrong "yes" over a real citation is the worst reply there is."""
-    if parsed is None or model is None:
-        return parsed
-    return parsed if parsed == (model >= 0.5) else None
-
-
-def _signals(
-    asked: Question,
-    sentence: EvidenceSentence,
-    passages: Sequence[ScoredPassage],
-    selection: Selection,
-    passage_coverage: float,
-    number: int,
-) -> Signals:
-    """What the system knows of candidate `number` before the judge reads it; `passage_coverage`
-    is the share of the question's words in the sentence and its passage."""
-    return Signals(
-        judge=None,
-        coverage=passage_coverage,
-        sentence_coverage=coverage(asked, sentence.text),
-        score=sentence.score,
-        similarity=passages[sentence.passage].similarity,
-        holds_answer=bool(locate(selection.answer, sentence.text)),
-        chosen=number in selection.sentences,
-    )
 
 
 def _finished(
@@ -250,11 +112,6 @@ def _header(passage: ScoredPassage) -> str:
 def _context(passage: ScoredPassage) -> str:
     """What a sentence may lean on for the question's names and numbers: its passage and byline."""
     return f"{_header(passage)}\n{passage.text}"
-
-
-def _quoted(sentence: str) -> str:
-    sentence = " ".join(sentence.split())
-    return sentence if sentence[:1] in "“\"'‘" else f"“{sentence}”"
 
 
 class Assistant:
@@ -539,7 +396,7 @@ class Assistant:
             verdict.reason = verdict.reason or "no sentence meets the question's names, numbers and kind"
             return verdict
         verdict.signals = {
-            n: _signals(asked, evidence[n - 1], passages, selection, verdict.checked[n].coverage, n)
+            n: signals_of(asked, evidence[n - 1], passages, selection, verdict.checked[n].coverage, n)
             for n in verdict.candidates
         }
         return verdict
@@ -639,7 +496,7 @@ class Assistant:
             if len(scored) >= self.settings.judge_budget:
                 return False
             sentence, alone = evidence[number - 1], by_side[side]
-            signals = _signals(
+            signals = signals_of(
                 alone, sentence, passages, Selection([]), coverage(alone, contexts[number - 1], sentence.text), number
             )
             signals = replace(signals, judge=self.generator.judge(alone.text, sentence.text))
@@ -717,7 +574,7 @@ class Assistant:
         cited = [evidence[n - 1] for n in join.sentences]
         citations, notes = self._cite(cited, passages)
         markers = "".join(f"[{marker}]" for marker in range(1, len(cited) + 1))
-        quotes = "\n\n".join(f"{_quoted(sentence.text)} [{marker}]" for marker, sentence in enumerate(cited, start=1))
+        quotes = "\n\n".join(f"{in_quotes(sentence.text)} [{marker}]" for marker, sentence in enumerate(cited, start=1))
         checks = {"kind": asked.kind, "wording": "joined across articles", "joined": join.name,
                   "passages": [passage.id for passage in passages]}
         return Answer(question, f"{join.name} {markers}.\n\n{quotes}", False, citations, {}, notes=notes,

@@ -19,6 +19,7 @@ import numpy as np
 
 from rag.models import prompts
 
+
 def judge_messages(question: str, sentence: str, wording: str = prompts.JUDGE) -> list[dict[str, str]]:
     return [
         {"role": "system", "content": prompts.SYSTEM},

@@ -22,7 +22,8 @@ from langchain_core.retrievers import BaseRetriever
 from pydantic import ConfigDict
 
 from rag.retrieve.timeframe import DateWindow
-from rag.store.index import ArticleIndex, passage_text
+from rag.store.index import ArticleIndex
+from rag.store.passages import passage_text
 
 FALLBACK_PASSAGES = 20  # keyword results embedded afresh when the vector store cannot be read
 NEWEST_POOL = 3  # with newest_first or spread: how many times k best passages are chosen from
