@@ -158,7 +158,13 @@ def main() -> None:
     threshold, accepted, refused = balanced_threshold(y, results[c], pairs)
     print(f"chosen C={c}; threshold {threshold} (cross-validated: answering accepted {accepted:.3f}, "
           f"near miss refused {refused:.3f})")
-    judge_threshold = balanced_threshold(y, 1 / (1 + np.exp(-judge)), pairs)
+    yes, kinds = 1 / (1 + np.exp(-judge)), np.array([q["kind"] for q in pairs])
+    print("the judge's P(yes) at least: answering accepted, and each kind of near miss refused")
+    for level in (0.45, 0.5, 0.5375, 0.56, 0.6, 0.65, 0.7, 0.75):
+        accepted = (yes[kinds == "answer"] >= level).mean()
+        refused = "  ".join(f"{kind} {(yes[kinds == kind] < level).mean():.3f}" for kind in ("plausible", "swapped", "other"))
+        print(f"  {level:<6} answering {accepted:.3f}  {refused}")
+    judge_threshold = balanced_threshold(y, yes, pairs)
     print(f"the judge alone at its own balanced threshold {judge_threshold[0]}: accepted {judge_threshold[1]:.3f}, "
           f"refused {judge_threshold[2]:.3f}")
     model = fit(x, y, c)
