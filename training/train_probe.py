@@ -32,8 +32,9 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from rag.models.judge import ANSWER_WORDS  # noqa: E402
+
 RUNS = ROOT / "training" / "runs" / "probe"
-ANSWER_WORDS = ("yes", "Yes", "no", "No")
 CS = (0.0003, 0.001, 0.003, 0.01, 0.03)
 
 
@@ -61,27 +62,29 @@ def answer_token_ids() -> list[int]:
     return [vocab.tokenize(w.encode(), add_bos=False, special=False)[0] for w in ANSWER_WORDS]
 
 
-def judge_log_odds(logits: np.ndarray, ids: list[int]) -> np.ndarray:
-    """The judge's log-odds of yes from logits (rows), as `rag.models.judge` reads them."""
-    chosen = logits[:, ids]
+def judge_log_odds(chosen: np.ndarray) -> np.ndarray:
+    """The judge's log-odds of yes from the logits of `ANSWER_WORDS` (rows), as `rag.models.judge`
+    reads them."""
     top = chosen.max(axis=1, keepdims=True)
     e = np.exp(chosen - top)
     yes = np.clip((e[:, 0] + e[:, 1]) / e.sum(axis=1), 1e-4, 1 - 1e-4)
     return np.log(yes / (1 - yes))
 
 
-def load(split: str, rows_of_answers: np.ndarray, ids: list[int]) -> tuple[np.ndarray, np.ndarray, list[dict]]:
+def load(split: str, rows_of_answers: np.ndarray) -> tuple[np.ndarray, np.ndarray, list[dict]]:
+    """Hidden states with the judge's log-odds as a last column, labels and pairs of one split;
+    `rows_of_answers`: the output matrix's rows of `ANSWER_WORDS`."""
     held = np.load(RUNS / f"{split}.npz")
     pairs = json.loads((RUNS / f"{split}.pairs.json").read_text("utf-8"))[: len(held["hidden"])]
     hidden = held["hidden"].astype(np.float64)
-    judge = judge_log_odds(hidden @ rows_of_answers.T, list(range(len(ids))))
+    judge = judge_log_odds(hidden @ rows_of_answers.T)
     return np.column_stack([hidden, judge]), np.array([p["label"] for p in pairs]), pairs
 
 
 def auc(y: np.ndarray, s: np.ndarray) -> float:
-    from sklearn.metrics import roc_auc_score
+    from training.train_reader import auc as auc_of
 
-    return float(roc_auc_score(y, s)) if len(set(y)) == 2 else float("nan")
+    return auc_of(list(s[y == 1]), list(s[y == 0]))
 
 
 def near_miss_auc(y, s, pairs) -> float:
@@ -113,20 +116,16 @@ class Probe:
         return self.model.predict_proba(self._inputs(x))
 
 
-def fit(x: np.ndarray, y: np.ndarray, c: float) -> Probe:
-    return Probe(c).fit(x, y)
-
-
 def out_of_fold(x, y, groups, c: float, folds: int = 5) -> np.ndarray:
     from sklearn.model_selection import GroupKFold
 
     scores = np.zeros(len(y))
     for train, test in GroupKFold(n_splits=folds).split(x, y, groups):
-        scores[test] = fit(x[train], y[train], c).predict_proba(x[test])[:, 1]
+        scores[test] = Probe(c).fit(x[train], y[train]).predict_proba(x[test])[:, 1]
     return scores
 
 
-def balanced_threshold(y, p, pairs) -> tuple[float, float, float]:
+def balanced_threshold(p, pairs) -> tuple[float, float, float]:
     """The threshold where min(answering accepted, near miss refused) is highest."""
     kinds = np.array([q["kind"] for q in pairs])
     answering, near = p[(kinds == "answer")], p[(kinds == "plausible")]
@@ -142,7 +141,7 @@ def main() -> None:
     argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter).parse_args()
     matrix = output_matrix()
     ids = answer_token_ids()
-    x, y, pairs = load("train", matrix[ids], ids)
+    x, y, pairs = load("train", matrix[ids])
     groups = np.array([p["article"] for p in pairs])
     print(f"{len(y)} training pairs from {len(set(groups))} articles; {int(y.sum())} answering")
     judge = x[:, -1]
@@ -155,7 +154,7 @@ def main() -> None:
         print(f"probe C={c:<6} cross-validated by article: AUC near miss {near_miss_auc(y, oof, pairs):.3f}, "
               f"vs all {auc(y, oof):.3f}")
     c = max(CS, key=lambda k: near_miss_auc(y, results[k], pairs))
-    threshold, accepted, refused = balanced_threshold(y, results[c], pairs)
+    threshold, accepted, refused = balanced_threshold(results[c], pairs)
     print(f"chosen C={c}; threshold {threshold} (cross-validated: answering accepted {accepted:.3f}, "
           f"near miss refused {refused:.3f})")
     yes, kinds = 1 / (1 + np.exp(-judge)), np.array([q["kind"] for q in pairs])
@@ -164,12 +163,12 @@ def main() -> None:
         accepted = (yes[kinds == "answer"] >= level).mean()
         refused = "  ".join(f"{kind} {(yes[kinds == kind] < level).mean():.3f}" for kind in ("plausible", "swapped", "other"))
         print(f"  {level:<6} answering {accepted:.3f}  {refused}")
-    judge_threshold = balanced_threshold(y, yes, pairs)
+    judge_threshold = balanced_threshold(yes, pairs)
     print(f"the judge alone at its own balanced threshold {judge_threshold[0]}: accepted {judge_threshold[1]:.3f}, "
           f"refused {judge_threshold[2]:.3f}")
-    model = fit(x, y, c)
+    model = Probe(c).fit(x, y)
     if (RUNS / "bench.npz").exists():
-        xb, yb, _ = load("bench", matrix[ids], ids)
+        xb, yb, _ = load("bench", matrix[ids])
         pb = model.predict_proba(xb)[:, 1]
         print(f"benchmark sample (reader's best sentence per question, measured only): judge AUC "
               f"{auc(yb, xb[:, -1]):.3f}, probe AUC {auc(yb, pb):.3f}")

@@ -27,6 +27,10 @@ def judge_messages(question: str, sentence: str, wording: str = prompts.JUDGE) -
     ]
 
 
+# The tokens read as the judge's answer; P(yes) is their "yes" share.
+ANSWER_WORDS = ("yes", "Yes", "no", "No")
+
+
 def _yes_share(probabilities: dict[str, float]) -> float:
     yes = sum(p for token, p in probabilities.items() if token.strip().lower() == "yes")
     no = sum(p for token, p in probabilities.items() if token.strip().lower() == "no")
@@ -58,7 +62,7 @@ class LlamaJudge:
     def _tokens_of_answers(self, llama) -> dict[str, int]:
         if self._answer_tokens is None:
             self._answer_tokens = {}
-            for word in ("yes", "Yes", "no", "No"):
+            for word in ANSWER_WORDS:
                 tokens = llama.tokenize(word.encode("utf-8"), add_bos=False, special=False)
                 if tokens:
                     self._answer_tokens[word] = tokens[0]
